@@ -1,0 +1,18 @@
+from django.urls import path
+
+from auth2fa import views
+
+app_name = "auth2fa"
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password-reset/", views.password_reset, name="password_reset"),
+    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", views.password_reset_confirm, name="password_reset_confirm"),
+    path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("2fa/setup/", views.enrol, name="enrol"),
+    path("2fa/setup/app/", views.enrol_totp, name="enrol_totp"),
+    path("2fa/recovery-code/", views.recovery_code, name="recovery_code"),
+    path("2fa/verify/", views.verify, name="verify"),
+    path("2fa/recover/", views.recover, name="recover"),
+]

@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from domains.encryption import current_master_key_id, rotate_master_key
+from verzuim.tenancy import all_tenants
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-wrap every tenant data key under the newest master key in VERZUIM_MASTER_KEYS. "
+        "Add the new key (higher id) to the setting first, keep the old one until this has run."
+    )
+
+    def handle(self, *args, **options):
+        with all_tenants():
+            changed = rotate_master_key()
+        self.stdout.write(f"Re-wrapped {changed} tenant data keys under master key {current_master_key_id()}.")

@@ -1,0 +1,53 @@
+"""Project-wide views: the dashboard and the health check."""
+
+from __future__ import annotations
+
+import redis
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from auth2fa.middleware import second_factor_exempt
+from domains.selectors import employers_visible_to
+from employees.selectors import employees_visible_to
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Start page: figures only, no names (so it shows no personal data)."""
+    employees = employees_visible_to(request.user)
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "employee_count": employees.count(),
+            "active_employee_count": employees.filter(employment_end__isnull=True).count(),
+            "employers": employers_visible_to(request.user),
+        },
+    )
+
+
+@login_not_required
+@second_factor_exempt
+@require_GET
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """For the container health checks: is the database reachable, and Redis when configured."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        checks["database"] = "error"
+    if settings.REDIS_URL:
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except redis.RedisError:
+            checks["redis"] = "error"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
