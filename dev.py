@@ -37,7 +37,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 def ensure_venv() -> None:
     """Create .venv and install the locked dependencies when the lock file changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on any python3 to say so
         sys.exit("Verzuim needs Python 3.11 or newer.")
     if not VENV_PYTHON.exists():
         log("creating .venv")

@@ -77,7 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         from domains.models import RoleAssignment
 
         return list(
-            RoleAssignment.objects.filter(user=self).order_by("role__name").values_list("role__name", flat=True)
+            RoleAssignment.objects.filter(user=self)
+            .order_by("role__name")
+            .values_list("role__name", flat=True)
         )
 
 
@@ -87,6 +89,9 @@ class RecoveryCode(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="recovery_code")
     code_hash = models.CharField(max_length=256)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Recovery code of user {self.user_id}"
 
     def matches(self, code: str) -> bool:
         return check_password(normalise_recovery_code(code), self.code_hash)

@@ -36,7 +36,7 @@ def totp_secret_base32(device: TOTPDevice) -> str:
 
 
 def confirm_totp(*, device: TOTPDevice, token: str) -> bool:
-    """Confirm a new authenticator app with a code from it. Throttled and replay-safe (django-otp)."""
+    """Confirm a new authenticator app with a code from it (throttled and replay-safe)."""
     if not device.verify_token(token):
         return False
     device.confirmed = True
@@ -50,7 +50,9 @@ def issue_recovery_code(*, user: User) -> str:
         "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_GROUP_LENGTH))
         for _ in range(RECOVERY_GROUPS)
     )
-    RecoveryCode.objects.update_or_create(user=user, defaults={"code_hash": RecoveryCode.hash(code)})
+    RecoveryCode.objects.update_or_create(
+        user=user, defaults={"code_hash": RecoveryCode.hash(code)}
+    )
     return code
 
 

@@ -71,7 +71,9 @@ def _may_enrol(request: HttpRequest) -> bool:
 
 login_view = second_factor_exempt(
     auth_views.LoginView.as_view(
-        template_name="auth2fa/login.html", authentication_form=LoginForm, redirect_authenticated_user=False
+        template_name="auth2fa/login.html",
+        authentication_form=LoginForm,
+        redirect_authenticated_user=False,
     )
 )
 logout_view = second_factor_exempt(auth_views.LogoutView.as_view())
@@ -94,7 +96,9 @@ password_reset_confirm = second_factor_exempt(
     )
 )
 password_reset_complete = second_factor_exempt(
-    auth_views.PasswordResetCompleteView.as_view(template_name="auth2fa/password_reset_complete.html")
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="auth2fa/password_reset_complete.html"
+    )
 )
 
 
@@ -124,7 +128,9 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             request.session.cycle_key()
             if not services.has_recovery_code(request.user):
-                request.session[SESSION_RECOVERY_CODE] = services.issue_recovery_code(user=request.user)
+                request.session[SESSION_RECOVERY_CODE] = services.issue_recovery_code(
+                    user=request.user
+                )
                 return redirect("auth2fa:recovery_code")
             messages.success(request, _("The authenticator app has been added."))
             return redirect(request.session.pop(SESSION_NEXT, reverse("dashboard")))
@@ -198,12 +204,13 @@ def recover(request: HttpRequest) -> HttpResponse:
             throttle.clear_account(email)
             messages.warning(
                 request,
-                _("Your recovery code has been used and your old second factors removed. "
-                  "Set up a new second factor now."),
+                _(
+                    "Your recovery code has been used and your old second factors removed. "
+                    "Set up a new second factor now."
+                ),
             )
             return redirect("auth2fa:enrol")
         else:
             throttle.record_failure(account=email, ip=ip)
             form.add_error("code", _("This recovery code is not correct."))
     return render(request, "auth2fa/recover.html", {"form": form})
-

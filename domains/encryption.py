@@ -51,7 +51,9 @@ def master_keys() -> dict[int, bytes]:
         except ValueError:
             raise ImproperlyConfigured("VERZUIM_MASTER_KEYS must be 'ID:BASE64,…'.") from None
         if len(key) != 32:
-            raise ImproperlyConfigured(f"Master key {key_id} must be 32 bytes (base64 of 32 bytes).")
+            raise ImproperlyConfigured(
+                f"Master key {key_id} must be 32 bytes (base64 of 32 bytes)."
+            )
     return keys
 
 
@@ -77,7 +79,9 @@ def wrap_data_key(data_key: bytes, *, tenant_id: int, version: int, master_key_i
 def unwrap_data_key(wrapped: bytes, *, tenant_id: int, version: int, master_key_id: int) -> bytes:
     keys = master_keys()
     if master_key_id not in keys:
-        raise ImproperlyConfigured(f"Master key {master_key_id} is not configured; it is still in use.")
+        raise ImproperlyConfigured(
+            f"Master key {master_key_id} is not configured; it is still in use."
+        )
     try:
         return AESGCM(keys[master_key_id]).decrypt(
             wrapped[:12], wrapped[12:], _wrap_aad(tenant_id, version)
@@ -94,7 +98,10 @@ def _data_key(tenant_id: int, version: int) -> bytes:
 
     row = TenantDataKey.objects.get(tenant_id=tenant_id, version=version)
     key = unwrap_data_key(
-        bytes(row.wrapped_key), tenant_id=tenant_id, version=version, master_key_id=row.master_key_id
+        bytes(row.wrapped_key),
+        tenant_id=tenant_id,
+        version=version,
+        master_key_id=row.master_key_id,
     )
     _data_keys[(tenant_id, version)] = key
     return key
@@ -120,7 +127,10 @@ def _current_data_key(tenant_id: int) -> tuple[int, bytes]:
                     version=version,
                     master_key_id=master_key_id,
                     wrapped_key=wrap_data_key(
-                        os.urandom(32), tenant_id=tenant_id, version=version, master_key_id=master_key_id
+                        os.urandom(32),
+                        tenant_id=tenant_id,
+                        version=version,
+                        master_key_id=master_key_id,
                     ),
                 )
         except IntegrityError:

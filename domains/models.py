@@ -31,27 +31,32 @@ class TenantOwned(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
+    # Django's internal lookups (related objects, deletion, saving) only; code uses `objects`.
+    unscoped = models.Manager()
     objects = TenantScopedManager()
 
     class Meta:
         abstract = True
         base_manager_name = "unscoped"
-
-    unscoped = models.Manager()  # Django's internal lookups (related objects, deletion) only
+        default_manager_name = "objects"
 
 
 class Employer(TenantOwned):
     """An employer (werkgever / klant) inside a tenant."""
 
     name = models.CharField(_("name"), max_length=200)
-    registration_number = models.CharField(_("Chamber of Commerce number"), max_length=8, blank=True)
+    registration_number = models.CharField(
+        _("Chamber of Commerce number"), max_length=8, blank=True
+    )
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("employer")
         verbose_name_plural = _("employers")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name"], name="employer_name_unique_in_tenant")
+            models.UniqueConstraint(
+                fields=["tenant", "name"], name="employer_name_unique_in_tenant"
+            )
         ]
 
     def __str__(self) -> str:
@@ -79,10 +84,6 @@ class Department(TenantOwned):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def depth(self) -> int:
-        return self.path.count("/") - 2
-
     def save(self, *args, **kwargs) -> None:
         # The path needs our own id, so a new department is saved once more after its insert.
         super().save(*args, **kwargs)
@@ -91,6 +92,10 @@ class Department(TenantOwned):
         if path != self.path:
             self.path = path
             type(self).unscoped.filter(pk=self.pk).update(path=path)
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
 
 
 class TenantDataKey(models.Model):
@@ -112,6 +117,9 @@ class TenantDataKey(models.Model):
             models.UniqueConstraint(fields=["tenant", "version"], name="one_data_key_per_version")
         ]
 
+    def __str__(self) -> str:
+        return f"Data key v{self.version} of tenant {self.tenant_id}"
+
 
 class Domain(models.TextChoices):
     """The four domains: each a ceiling on what any role placed in it may do."""
@@ -123,7 +131,7 @@ class Domain(models.TextChoices):
 
 
 class Role(TenantOwned):
-    """A role defined in a tenant; placed in exactly one domain (or none yet, then blocked later)."""
+    """A role defined in a tenant, placed in exactly one domain (or none yet: blocked later)."""
 
     name = models.CharField(_("name"), max_length=100)
     domain = models.CharField(_("domain"), max_length=20, choices=Domain.choices, blank=True)
@@ -143,10 +151,15 @@ class Role(TenantOwned):
 class RoleAssignment(TenantOwned):
     """A user holding a role."""
 
-    user = models.ForeignKey("auth2fa.User", on_delete=models.CASCADE, related_name="role_assignments")
+    user = models.ForeignKey(
+        "auth2fa.User", on_delete=models.CASCADE, related_name="role_assignments"
+    )
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="assignments")
 
     class Meta(TenantOwned.Meta):
         constraints = [
             models.UniqueConstraint(fields=["user", "role"], name="role_assigned_once_per_user")
         ]
+
+    def __str__(self) -> str:
+        return f"Role assignment {self.key}"

@@ -12,4 +12,6 @@ def employers_visible_to(user: User) -> QuerySet[Employer]:
     """Employers the user may see, with their employee counts (one query)."""
     if not user.is_authenticated or not user.is_active:
         return Employer.unscoped.none()
-    return Employer.objects.filter(tenant_id=user.tenant_id).annotate(employee_count=Count("employees"))
+    return Employer.objects.filter(tenant_id=user.tenant_id).annotate(
+        employee_count=Count("employees")
+    )

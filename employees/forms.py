@@ -12,7 +12,7 @@ POSTCODE = re.compile(r"^\s*(\d{4})\s*([A-Za-z]{0,2})\s*$")
 
 
 def normalise_postcode(value: str) -> str:
-    """"1234 ab" -> "1234AB" (how postcodes are stored)."""
+    """ "1234 ab" -> "1234AB" (how postcodes are stored)."""
     match = POSTCODE.match(value)
     if not match:
         return value.strip().upper().replace(" ", "")
@@ -50,15 +50,22 @@ class EmployeeSearchForm(forms.Form):
         return normalise_postcode(value) if value else ""
 
     def has_criteria(self) -> bool:
-        return any(self.cleaned_data.get(name) for name in ("surname", "personnel_number", "birth_date", "postcode"))
+        return any(
+            self.cleaned_data.get(name)
+            for name in ("surname", "personnel_number", "birth_date", "postcode")
+        )
 
     def apply(self, employees: QuerySet[Employee]) -> QuerySet[Employee]:
         data = self.cleaned_data
         if data.get("surname"):
             term = data["surname"].strip()
-            employees = employees.filter(Q(surname__icontains=term) | Q(surname_prefix__icontains=term))
+            employees = employees.filter(
+                Q(surname__icontains=term) | Q(surname_prefix__icontains=term)
+            )
         if data.get("personnel_number"):
-            employees = employees.filter(personnel_number__istartswith=data["personnel_number"].strip())
+            employees = employees.filter(
+                personnel_number__istartswith=data["personnel_number"].strip()
+            )
         if data.get("birth_date"):
             employees = employees.filter(birth_date=data["birth_date"])
         if data.get("postcode"):

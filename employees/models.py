@@ -73,7 +73,9 @@ class Employee(TenantOwned):
     @property
     def sort_name(self) -> str:
         """Dutch style for lists: "Vries, Anna de"."""
-        given = " ".join(part for part in (self.first_name or self.initials, self.surname_prefix) if part)
+        given = " ".join(
+            part for part in (self.first_name or self.initials, self.surname_prefix) if part
+        )
         return f"{self.surname}, {given}" if given else self.surname
 
     @property

@@ -16,4 +16,6 @@ def employees_visible_to(user: User) -> QuerySet[Employee]:
     """
     if not user.is_authenticated or not user.is_active:
         return Employee.unscoped.none()
-    return Employee.objects.filter(tenant_id=user.tenant_id).select_related("employer", "department")
+    return Employee.objects.filter(tenant_id=user.tenant_id).select_related(
+        "employer", "department"
+    )

@@ -59,7 +59,7 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG may not be on in production.")
 
 # Secrets: production has no defaults, so a missing secret stops the start-up.
-_INSECURE_DEV_SECRET = "insecure-development-secret-key-do-not-use-in-production-0123456789"
+_INSECURE_DEV_SECRET = "insecure-development-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", None if PRODUCTION else _INSECURE_DEV_SECRET)
 if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _INSECURE_DEV_SECRET):
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
@@ -92,7 +92,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "verzuim.middleware.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +104,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+if PRODUCTION:
+    # gunicorn serves the collected static files itself; runserver and the test server do in dev.
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "verzuim.urls"
 WSGI_APPLICATION = "verzuim.wsgi.application"
@@ -127,10 +130,14 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 # PostgreSQL is the one database. dev.py passes an embedded server's URL when none is given.
-DATABASE_URL = env_str("DATABASE_URL", None if PRODUCTION else "postgres://postgres@127.0.0.1:5432/test")
+DATABASE_URL = env_str(
+    "DATABASE_URL", None if PRODUCTION else "postgres://postgres@127.0.0.1:5432/test"
+)
 if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL.")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------

@@ -49,7 +49,10 @@ def all_tenants() -> Iterator[None]:
 
 
 def current_tenant_id() -> Any:
-    """The active tenant's primary key; raises ScopeError outside a scope or inside all_tenants()."""
+    """The active tenant's primary key.
+
+    Raises ScopeError outside a scope, and inside all_tenants() (there is no single tenant then).
+    """
     value = _current.get()
     if value is None or value is _ALL_TENANTS:
         raise ScopeError("No single tenant scope is active.")

@@ -8,7 +8,9 @@ from verzuim import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
-    path("i18n/setlang/", login_not_required(second_factor_exempt(set_language)), name="set_language"),
+    path(
+        "i18n/setlang/", login_not_required(second_factor_exempt(set_language)), name="set_language"
+    ),
     path("", include("auth2fa.urls")),
     path("employees/", include("employees.urls")),
 ]

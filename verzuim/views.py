@@ -50,4 +50,6 @@ def health(request: HttpRequest) -> JsonResponse:
         except redis.RedisError:
             checks["redis"] = "error"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )

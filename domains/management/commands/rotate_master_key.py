@@ -13,4 +13,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with all_tenants():
             changed = rotate_master_key()
-        self.stdout.write(f"Re-wrapped {changed} tenant data keys under master key {current_master_key_id()}.")
+        self.stdout.write(
+            f"Re-wrapped {changed} tenant data keys under master key {current_master_key_id()}."
+        )

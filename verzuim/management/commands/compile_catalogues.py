@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     help = (
-        "Compile the translation catalogues (locale/*/LC_MESSAGES/*.po) to .mo files in pure Python, "
-        "so set-up needs no GNU gettext."
+        "Compile the translation catalogues (locale/*/LC_MESSAGES/*.po) to .mo files in pure "
+        "Python, so set-up needs no GNU gettext."
     )
 
     def handle(self, *args, **options):

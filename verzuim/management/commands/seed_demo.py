@@ -20,26 +20,81 @@ from verzuim.tenancy import tenant_scope
 
 DEMO_PASSWORD = "Verzuim-demo-2026"  # noqa: S105 - printed at start, demo only
 
-FEMALE = """Anna Emma Julia Sophie Lotte Sanne Lisa Fleur Eva Iris Anouk Femke Noor Lieke Maud Esther
-Ingrid Marieke Petra Monique Wilma Annelies Karin Ilse Mirjam Yvonne Bianca Sandra Nicole Linda
+FEMALE = """Anna Emma Julia Sophie Lotte Sanne Lisa Fleur Eva Iris Anouk Femke Noor Lieke Maud
+Esther Ingrid Marieke Petra Monique Wilma Annelies Karin Ilse Mirjam Yvonne Bianca Sandra
+Nicole Linda
 Fatima Samira Naima Priya Mei Joyce Chantal Daphne Inge Roos""".split()
 MALE = """Jan Pieter Daan Sem Lucas Thijs Bram Tim Ruben Jeroen Bas Martijn Sander Erik Kees Henk
 Gerrit Wouter Joost Maarten Niels Stefan Dennis Mark Rob Hans Johan Willem Mohamed Youssef Ahmed
 Kevin Mike Ricardo Dirk Frank Arjen Koen Rik Stijn""".split()
 SURNAMES = [
-    ("de", "Jong"), ("", "Jansen"), ("de", "Vries"), ("van den", "Berg"), ("van", "Dijk"),
-    ("", "Bakker"), ("", "Janssen"), ("", "Visser"), ("", "Smit"), ("", "Meijer"), ("de", "Boer"),
-    ("", "Mulder"), ("de", "Groot"), ("", "Bos"), ("", "Vos"), ("", "Peters"), ("", "Hendriks"),
-    ("van", "Leeuwen"), ("", "Dekker"), ("", "Brouwer"), ("de", "Wit"), ("", "Dijkstra"),
-    ("", "Smits"), ("de", "Graaf"), ("van der", "Meer"), ("van der", "Linden"), ("", "Kok"),
-    ("", "Jacobs"), ("de", "Haan"), ("", "Vermeulen"), ("van den", "Heuvel"), ("van der", "Veen"),
-    ("van den", "Broek"), ("de", "Bruijn"), ("de", "Bruin"), ("van der", "Heijden"), ("", "Schouten"),
-    ("van", "Beek"), ("", "Willems"), ("van", "Vliet"), ("van de", "Ven"), ("", "Hoekstra"),
-    ("", "Maas"), ("", "Verhoeven"), ("", "Koster"), ("van", "Dam"), ("van der", "Wal"),
-    ("", "Prins"), ("", "Blom"), ("", "Huisman"), ("", "Peeters"), ("de", "Koning"), ("", "Bosch"),
-    ("", "Kuipers"), ("van", "Wijk"), ("", "Postma"), ("", "Kramer"), ("", "Schipper"),
-    ("ter", "Horst"), ("", "El Amrani"), ("", "Yilmaz"), ("", "Bouzid"), ("", "Nguyen"),
-    ("", "Kaya"), ("", "Sahin"), ("", "Ramdin"), ("", "Doğan"),
+    ("de", "Jong"),
+    ("", "Jansen"),
+    ("de", "Vries"),
+    ("van den", "Berg"),
+    ("van", "Dijk"),
+    ("", "Bakker"),
+    ("", "Janssen"),
+    ("", "Visser"),
+    ("", "Smit"),
+    ("", "Meijer"),
+    ("de", "Boer"),
+    ("", "Mulder"),
+    ("de", "Groot"),
+    ("", "Bos"),
+    ("", "Vos"),
+    ("", "Peters"),
+    ("", "Hendriks"),
+    ("van", "Leeuwen"),
+    ("", "Dekker"),
+    ("", "Brouwer"),
+    ("de", "Wit"),
+    ("", "Dijkstra"),
+    ("", "Smits"),
+    ("de", "Graaf"),
+    ("van der", "Meer"),
+    ("van der", "Linden"),
+    ("", "Kok"),
+    ("", "Jacobs"),
+    ("de", "Haan"),
+    ("", "Vermeulen"),
+    ("van den", "Heuvel"),
+    ("van der", "Veen"),
+    ("van den", "Broek"),
+    ("de", "Bruijn"),
+    ("de", "Bruin"),
+    ("van der", "Heijden"),
+    ("", "Schouten"),
+    ("van", "Beek"),
+    ("", "Willems"),
+    ("van", "Vliet"),
+    ("van de", "Ven"),
+    ("", "Hoekstra"),
+    ("", "Maas"),
+    ("", "Verhoeven"),
+    ("", "Koster"),
+    ("van", "Dam"),
+    ("van der", "Wal"),
+    ("", "Prins"),
+    ("", "Blom"),
+    ("", "Huisman"),
+    ("", "Peeters"),
+    ("de", "Koning"),
+    ("", "Bosch"),
+    ("", "Kuipers"),
+    ("van", "Wijk"),
+    ("", "Postma"),
+    ("", "Kramer"),
+    ("", "Schipper"),
+    ("ter", "Horst"),
+    ("", "El Amrani"),
+    ("", "Yilmaz"),
+    ("", "Bouzid"),
+    ("", "Nguyen"),
+    ("", "Kaya"),
+    ("", "Sahin"),
+    ("", "Ramdin"),
+    ("", "Doğan"),
 ]
 
 ORGANISATIONS = {
@@ -127,12 +182,16 @@ class Command(BaseCommand):
         for tenant_name, employers in ORGANISATIONS.items():
             tenant = Tenant.objects.create(name=tenant_name)
             with tenant_scope(tenant):
-                roles = {name: Role.objects.create(tenant=tenant, name=name, domain=domain) for name, domain in ROLES}
+                roles = {
+                    name: Role.objects.create(tenant=tenant, name=name, domain=domain)
+                    for name, domain in ROLES
+                }
                 for employer_name, (count, tree) in employers.items():
                     employer = Employer.objects.create(tenant=tenant, name=employer_name)
                     leaves = self.build_departments(tenant, employer, tree)
                     Employee.objects.bulk_create(
-                        self.make_employee(rng, tenant, employer, leaves, number) for number in range(1, count + 1)
+                        self.make_employee(rng, tenant, employer, leaves, number)
+                        for number in range(1, count + 1)
                     )
                 for email, first, last, account_type, role_name in PERSONAS[tenant_name]:
                     user = User.objects.create_user(
@@ -140,7 +199,9 @@ class Command(BaseCommand):
                         account_type=account_type,
                     )  # fmt: skip
                     if role_name:
-                        RoleAssignment.objects.create(tenant=tenant, user=user, role=roles[role_name])
+                        RoleAssignment.objects.create(
+                            tenant=tenant, user=user, role=roles[role_name]
+                        )
         self.stdout.write(self.style.SUCCESS("Demo data created."))
 
     def build_departments(self, tenant: Tenant, employer: Employer, tree: dict) -> list[Department]:
@@ -150,7 +211,11 @@ class Command(BaseCommand):
             if not children:
                 leaves.append(parent)
             for child in children:
-                leaves.append(Department.objects.create(tenant=tenant, employer=employer, parent=parent, name=child))
+                leaves.append(
+                    Department.objects.create(
+                        tenant=tenant, employer=employer, parent=parent, name=child
+                    )
+                )
         return leaves
 
     def make_employee(self, rng, tenant, employer, departments, number: int) -> Employee:
@@ -158,7 +223,9 @@ class Command(BaseCommand):
         first = rng.choice(FEMALE if female else MALE)
         prefix, surname = rng.choice(SURNAMES)
         birth = date(1960, 1, 1) + timedelta(days=rng.randint(0, 44 * 365))
-        start = max(birth + timedelta(days=18 * 365), date(1995, 1, 1)) + timedelta(days=rng.randint(0, 3650))
+        start = max(birth + timedelta(days=18 * 365), date(1995, 1, 1)) + timedelta(
+            days=rng.randint(0, 3650)
+        )
         start = min(start, date(2026, 6, 1))
         end = None
         if rng.random() < 0.06:
@@ -177,16 +244,25 @@ class Command(BaseCommand):
             postcode=random_postcode(rng),
             employment_start=start,
             employment_end=end,
-            part_time_factor=rng.choice([Decimal("1.000"), Decimal("0.800"), Decimal("0.889"), Decimal("0.600"), Decimal("0.500")]),
+            part_time_factor=rng.choice(
+                [
+                    Decimal("1.000"),
+                    Decimal("0.800"),
+                    Decimal("0.889"),
+                    Decimal("0.600"),
+                    Decimal("0.500"),
+                ]
+            ),
             bsn=valid_bsn(rng) if rng.random() < 0.7 else None,
         )
 
     def print_accounts(self) -> None:
-        self.stdout.write("\nDemo accounts (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD})")
         for tenant_name, personas in PERSONAS.items():
             for email, _first, _last, account_type, role_name in personas:
                 label = role_name or AccountType(account_type).label
                 self.stdout.write(f"  {email:<26} {tenant_name:<12} {label}")
         self.stdout.write(
-            "Every account starts without two-step verification: the first login walks through the set-up.\n"
+            "Every account starts without two-step verification: "
+            "the first login walks through the set-up.\n"
         )

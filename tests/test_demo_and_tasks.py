@@ -1,0 +1,87 @@
+"""The demo data, and the background-task wiring."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from auth2fa.models import AccountType, User
+from domains.models import Department, Tenant
+from employees.models import Employee
+from verzuim.celery import app
+
+
+@pytest.fixture
+def demo(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_has_two_tenants_and_every_persona(demo):
+    demo_arbo = Tenant.objects.get(name="Demo Arbo")
+    assert Employee.objects.filter(tenant=demo_arbo).count() >= 500
+    assert Employee.objects.filter(tenant__name="Andere Arbo").exists()
+    assert Department.objects.filter(tenant=demo_arbo, parent__isnull=False).exists()
+    emails = set(User.objects.filter(tenant=demo_arbo).values_list("email", flat=True))
+    assert emails == {
+        f"{p}@demo.test"
+        for p in (
+            "hr",
+            "manager",
+            "casemanager",
+            "bedrijfsarts",
+            "verzekeraar",
+            "beheer",
+            "auditor",
+        )
+    }
+    assert User.objects.get(email="auditor@demo.test").account_type == AccountType.AUDITOR
+    assert User.objects.get(email="hr@andere.test").tenant.name == "Andere Arbo"
+    assert "Verzuim-demo-2026" in demo and "hr@demo.test" in demo
+
+
+def test_demo_accounts_start_without_a_second_factor(demo):
+    from django_otp import user_has_device
+
+    assert not any(user_has_device(user) for user in User.objects.all())
+
+
+def test_seeding_twice_changes_nothing(demo):
+    count = Employee.objects.count()
+    call_command("seed_demo", stdout=StringIO())
+    assert Employee.objects.count() == count
+
+
+def test_demo_bsns_pass_the_eleven_test(demo):
+    from stdnum.nl import bsn
+
+    sample = Employee.objects.exclude(bsn_sealed=None)[:50]
+    assert sample and all(bsn.is_valid(employee.bsn) for employee in sample)
+
+
+def test_celery_uses_redis_when_configured_and_runs_in_process_without():
+    if settings.REDIS_URL:
+        assert app.conf.broker_url == settings.REDIS_URL
+        assert not app.conf.task_always_eager
+    else:
+        assert app.conf.task_always_eager
+
+
+def test_expired_sessions_are_cleared_by_the_periodic_task(db):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from auth2fa.tasks import clear_expired_sessions
+
+    Session.objects.create(
+        session_key="x" * 32, session_data="", expire_date=timezone.now() - timedelta(days=1)
+    )
+    clear_expired_sessions.apply()
+    assert not Session.objects.filter(session_key="x" * 32).exists()
+    assert "clear-expired-sessions" in settings.CELERY_BEAT_SCHEDULE

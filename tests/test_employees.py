@@ -1,0 +1,175 @@
+"""The employee list (search, sort, pages, constant query count) and detail page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from employees.forms import normalise_postcode
+from employees.models import Employee
+from tests.conftest import make_employee
+
+
+@pytest.fixture
+def people(world):
+    e = world.employer
+    return {
+        "anna": make_employee(
+            e,
+            first_name="Anna",
+            surname_prefix="de",
+            surname="Vries",
+            personnel_number="10001",
+            birth_date=date(1985, 3, 14),
+            postcode="3511AB",
+        ),
+        "piet": make_employee(
+            e,
+            first_name="Piet",
+            surname="Bakker",
+            personnel_number="20002",
+            birth_date=date(1970, 7, 1),
+            postcode="1012CD",
+        ),
+        "els": make_employee(
+            e,
+            first_name="Els",
+            surname_prefix="van der",
+            surname="Vries",
+            personnel_number="10003",
+            birth_date=date(1990, 12, 31),
+            postcode="3511XY",
+        ),
+    }
+
+
+def names(response) -> list[str]:
+    return [employee.first_name for employee in response.context["page"]]
+
+
+def test_the_list_shows_the_tenants_employees(hr_client, people):
+    response = hr_client.get(reverse("employees:list"))
+    assert response.status_code == 200
+    assert set(names(response)) >= {"Anna", "Piet", "Els"}
+    assert "Buitenstaander" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"surname": "vries"}, {"Anna", "Els"}),
+        ({"surname": "van der"}, {"Els"}),
+        ({"personnel_number": "1000"}, {"Anna", "Els"}),
+        ({"birth_date": "1970-07-01"}, {"Piet"}),
+        ({"postcode": "3511 ab"}, {"Anna"}),
+        ({"postcode": "3511"}, {"Anna", "Els"}),
+        ({"surname": "vries", "postcode": "3511XY"}, {"Els"}),
+        ({"surname": "Nobody"}, set()),
+    ],
+)
+def test_search_by_surname_personnel_number_birth_date_and_postcode(
+    hr_client, people, query, expected
+):
+    assert set(names(hr_client.get(reverse("employees:list"), query))) == expected
+
+
+def test_an_invalid_birth_date_is_an_error_not_a_crash(hr_client, people):
+    response = hr_client.get(reverse("employees:list"), {"birth_date": "31-02-1990"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["birth_date"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("surname", ["Piet", "Anna", "Els"]),
+        ("-personnel_number", ["Piet", "Els", "Anna"]),
+        ("birth_date", ["Piet", "Anna", "Els"]),
+        ("-birth_date", ["Els", "Anna", "Piet"]),
+    ],
+)
+def test_the_list_sorts(hr_client, people, world, sort, expected):
+    world.employee.delete()
+    response = hr_client.get(reverse("employees:list"), {"sort": sort})
+    assert names(response) == expected
+    header = response.content.decode()
+    assert 'aria-sort="ascending"' in header or 'aria-sort="descending"' in header
+
+
+def test_an_unknown_sort_falls_back_to_the_default(hr_client, people):
+    assert hr_client.get(reverse("employees:list"), {"sort": "bsn_sealed"}).status_code == 200
+
+
+def test_the_list_is_paginated(hr_client, world):
+    Employee.objects.bulk_create(
+        Employee(
+            tenant=world.tenant,
+            employer=world.employer,
+            personnel_number=f"X{i}",
+            surname=f"Naam{i:03d}",
+            birth_date=date(1980, 1, 1),
+            employment_start=date(2010, 1, 1),
+        )
+        for i in range(60)
+    )
+    first = hr_client.get(reverse("employees:list"))
+    assert len(first.context["page"]) == 25
+    third = hr_client.get(reverse("employees:list"), {"page": 3, "surname": "Naam"})
+    assert len(third.context["page"]) == 10
+    assert "surname=Naam&amp;page=2" in third.content.decode()
+
+
+def query_count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_list_costs_the_same_number_of_queries_for_10_and_500_rows(hr_client, world):
+    def add(count, start):
+        Employee.objects.bulk_create(
+            Employee(
+                tenant=world.tenant,
+                employer=world.employer,
+                department=world.department,
+                personnel_number=f"Q{start + i}",
+                surname=f"Q{start + i}",
+                birth_date=date(1980, 1, 1),
+                employment_start=date(2010, 1, 1),
+            )
+            for i in range(count)
+        )
+
+    url = reverse("employees:list") + "?sort=employer"
+    add(9, 0)
+    ten = query_count(hr_client, url)
+    add(490, 100)
+    assert Employee.objects.filter(tenant=world.tenant).count() == 500
+    five_hundred = query_count(hr_client, url)
+    assert ten == five_hundred
+
+
+def test_the_detail_page_shows_the_unique_key_and_masks_the_bsn(hr_client, world):
+    page = hr_client.get(
+        reverse("employees:detail", kwargs={"key": world.employee.key})
+    ).content.decode()
+    assert str(world.employee.key) in page
+    assert 'data-copy="#employee-key"' in page
+    assert "111222333" not in page
+    assert "•••••2333" in page
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"), [("1234 ab", "1234AB"), ("1234AB", "1234AB"), (" 1234 ", "1234")]
+)
+def test_postcodes_are_normalised(raw, stored):
+    assert normalise_postcode(raw) == stored
+
+
+def test_an_employee_renders_without_personal_data_in_str(world):
+    assert "Jansen" not in str(world.employee)
+    assert str(world.employee.key) in str(world.employee)

@@ -1,0 +1,119 @@
+"""Security baseline: headers, production start-up rules and Django's deployment checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "VERZUIM_ENV": "production",
+    "SECRET_KEY": "x" * 20 + "-production-secret-for-the-deploy-check-0123456789",
+    "VERZUIM_MASTER_KEYS": "1:" + "A" * 43 + "=",
+    "ALLOWED_HOSTS": "verzuim.example.nl",
+    "DATABASE_URL": "postgres://verzuim@db:5432/verzuim",
+    "REDIS_URL": "redis://redis:6379/0",
+    "EMAIL_HOST": "smtp.example.nl",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DEBUG"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "VERZUIM_MASTER_KEYS", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"]
+)
+def test_production_refuses_to_start_without_its_secrets(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_production_refuses_a_weak_secret_key():
+    result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": "short"})
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_debug():
+    result = manage("check", env={**PRODUCTION_ENV, "DEBUG": "true"})
+    assert result.returncode != 0 and "DEBUG" in result.stderr
+
+
+def test_bad_setting_values_fail_loudly():
+    result = manage("check", env={"SESSION_IDLE_MINUTES": "half an hour"})
+    assert result.returncode != 0 and "SESSION_IDLE_MINUTES" in result.stderr
+
+
+def test_development_uses_argon2():
+    script = "from django.conf import settings; print(settings.PASSWORD_HASHERS[0])"
+    result = manage("shell", "-c", script, env={"VERZUIM_ENV": "development"})
+    assert (
+        result.stdout.strip().splitlines()[-1] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    ), result.stderr
+
+
+@pytest.mark.parametrize("url_name", ["auth2fa:login", "dashboard"])
+def test_security_headers_are_sent(hr_client, url_name):
+    response = hr_client.get(reverse(url_name))
+    csp = response["Content-Security-Policy"]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp
+        and "frame-ancestors 'none'" in csp
+    )
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_templates_carry_no_inline_script():
+    for template in ROOT.glob("**/templates/**/*.html"):
+        if ".venv" in template.parts:
+            continue
+        text = template.read_text()
+        assert "<script>" not in text and " onclick=" not in text and "style=" not in text, template
+
+
+def test_forms_are_protected_against_csrf(client, world):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(reverse("auth2fa:login"), {"username": "hr@a.test", "password": "x"})
+    assert response.status_code == 403
+
+
+def test_the_health_endpoint_checks_the_database_and_redis(client, db, settings):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok"
+    assert body.get("redis", "ok") == "ok"
+    assert ("redis" in body) == bool(settings.REDIS_URL)
+
+
+def test_the_health_endpoint_reports_a_dead_redis(client, db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get(reverse("health"))
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "ok", "redis": "error"}

@@ -1,0 +1,87 @@
+"""Tenant isolation: the scoped manager fails closed, and another tenant's object is a 404."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from domains.models import Department, Employer
+from employees.models import Employee
+from tests.conftest import verified_login
+from tests.urlwalk import all_routes
+from verzuim.tenancy import ScopeError, tenant_scope
+
+# Every URL that takes an object's UUID, with a way to get the other tenant's object for it.
+OTHER_TENANT_OBJECTS = {
+    "employees:detail": lambda world: {"key": world.other_employee.key},
+}
+
+
+def run_without_scope(query):
+    """Context variables do not cross into a new thread: it starts with no scope at all."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = query()
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    return outcome
+
+
+@pytest.mark.parametrize("model", [Employee, Employer, Department])
+def test_a_tenant_owned_model_refuses_to_query_without_a_scope(model):
+    outcome = run_without_scope(lambda: model.objects.count())
+    assert isinstance(outcome.get("error"), ScopeError)
+
+
+def test_a_scope_limits_queries_to_its_tenant(world):
+    with tenant_scope(world.tenant):
+        assert set(Employee.objects.all()) == {world.employee}
+    with tenant_scope(world.other_tenant):
+        assert set(Employee.objects.all()) == {world.other_employee}
+
+
+def test_every_object_url_is_covered_by_the_other_tenant_test():
+    with_uuid = {r.name for r in all_routes() if any(k in r.converters for k in ("key", "uuid"))}
+    assert with_uuid == set(OTHER_TENANT_OBJECTS), "add the new URL to OTHER_TENANT_OBJECTS"
+
+
+@pytest.mark.parametrize("url_name", sorted(OTHER_TENANT_OBJECTS))
+def test_another_tenants_object_answers_404_like_a_missing_one(client, world, url_name):
+    verified_login(client, world.hr)
+    other = client.get(reverse(url_name, kwargs=OTHER_TENANT_OBJECTS[url_name](world)))
+    missing = client.get(reverse(url_name, kwargs={"key": uuid.uuid4()}))
+    assert other.status_code == missing.status_code == 404
+    assert b"Buitenstaander" not in other.content
+
+
+def test_the_outsider_sees_only_their_own_tenant(client, world):
+    verified_login(client, world.outsider)
+    page = client.get(reverse("employees:list")).content.decode()
+    assert "Buitenstaander" in page
+    assert "Jansen" not in page
+    assert (
+        client.get(reverse("employees:detail", kwargs={"key": world.employee.key})).status_code
+        == 404
+    )
+
+
+def test_department_paths_describe_the_tree(world):
+    child = Department.objects.create(
+        tenant=world.tenant, employer=world.employer, parent=world.department, name="Inpak"
+    )
+    grandchild = Department.objects.create(
+        tenant=world.tenant, employer=world.employer, parent=child, name="Nacht"
+    )
+    assert grandchild.path == f"/{world.department.pk}/{child.pk}/{grandchild.pk}/"
+    subtree = Department.objects.filter(path__startswith=world.department.path)
+    assert set(subtree) == {world.department, child, grandchild}
+    assert grandchild.depth == 2
