@@ -3,6 +3,7 @@
 
     python3 dev.py demo      # install, start the app with demo data on http://localhost:8000
     python3 dev.py test      # install, run the whole test suite (extra arguments go to pytest)
+    python3 dev.py lint      # ruff check and ruff format --check, as CI runs them
     python3 dev.py lock      # developers: regenerate requirements.lock from pyproject.toml
 
 Everything is installed into .venv from the hashed lock file. Without DATABASE_URL an embedded
@@ -105,6 +106,14 @@ def test(extra: list[str]) -> int:
     return completed.returncode
 
 
+def lint() -> int:
+    check = subprocess.run([str(VENV_PYTHON), "-m", "ruff", "check", "."], cwd=ROOT, check=False)  # noqa: S603
+    style = subprocess.run(  # noqa: S603
+        [str(VENV_PYTHON), "-m", "ruff", "format", "--check", "."], cwd=ROOT, check=False
+    )
+    return check.returncode or style.returncode
+
+
 def lock() -> None:
     run(VENV_PYTHON, "-m", "pip", "install", "--quiet", "uv")
     run(
@@ -116,7 +125,7 @@ def lock() -> None:
 
 def main() -> int:
     command, extra = (sys.argv[1] if len(sys.argv) > 1 else ""), sys.argv[2:]
-    if command not in {"demo", "test", "lock"}:
+    if command not in {"demo", "test", "lint", "lock"}:
         print(__doc__)
         return 2
     ensure_venv()
@@ -127,6 +136,8 @@ def main() -> int:
     if command == "lock":
         lock()
         return 0
+    if command == "lint":
+        return lint()
     return test(extra)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,14 +41,31 @@ def test_check_deploy_is_clean_under_production_settings():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.parametrize("empty", [False, True], ids=["unset", "empty"])
 @pytest.mark.parametrize(
     "missing", ["SECRET_KEY", "VERZUIM_MASTER_KEYS", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"]
 )
-def test_production_refuses_to_start_without_its_secrets(missing):
+def test_production_refuses_to_start_without_its_secrets(missing, empty):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    if empty:
+        env[missing] = ""  # docker-compose passes an unset ${VAR:-} as an empty string
     result = manage("check", env=env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_docker_compose_file_validates():
+    if shutil.which("docker-compose") is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "docker-compose is missing: .ci/run installs Debian's docker-compose package"
+            )
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+    config = ["docker-compose", "config"]
+    result = subprocess.run([*config, "-q"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    services = subprocess.run([*config, "--services"], cwd=ROOT, capture_output=True, text=True)
+    assert set(services.stdout.split()) == {"postgres", "redis", "web", "worker", "beat"}
 
 
 def test_production_refuses_a_weak_secret_key():
