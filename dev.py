@@ -67,6 +67,10 @@ def database_environment() -> dict[str, str]:
     if env.get("DATABASE_URL"):
         log("using DATABASE_URL")
         return env
+    import warnings
+
+    # pgserver's lock lives in the user's runtime folder; without XDG_RUNTIME_DIR it says so loudly.
+    warnings.filterwarnings("ignore", module="platformdirs")
     import pgserver  # only inside .venv
 
     VAR.mkdir(exist_ok=True)
