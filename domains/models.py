@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from domains.permissions import MEDICAL_PERMISSIONS, Domain, Perm, permissions_beyond_ceiling
 from verzuim.tenancy import TenantScopedManager
+
+__all__ = ["Domain"]  # re-exported: models and forms name domains through this module too
+
+
+def default_role_deadline() -> date:
+    return timezone.localdate() + timedelta(days=90)
 
 
 class Tenant(models.Model):
@@ -15,6 +26,11 @@ class Tenant(models.Model):
 
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200, unique=True)
+    unplaced_role_deadline = models.DateField(
+        _("deadline for placing roles in a domain"),
+        default=default_role_deadline,
+        help_text=_("After this date users whose role has no domain are blocked."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -121,40 +137,150 @@ class TenantDataKey(models.Model):
         return f"Data key v{self.version} of tenant {self.tenant_id}"
 
 
-class Domain(models.TextChoices):
-    """The four domains: each a ceiling on what any role placed in it may do."""
-
-    WERKGEVER = "werkgever", _("Employer")
+class ProviderKind(models.TextChoices):
     ARBODIENST = "arbodienst", _("Occupational health service")
     VERZEKERAAR = "verzekeraar", _("Insurer")
-    BEDRIJFSARTS = "bedrijfsarts", _("Company doctor")
+
+
+class ServiceProvider(TenantOwned):
+    """An arbodienst or insurer working in this tenant; its contracts decide whom its users see."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=ProviderKind.choices)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("service provider")
+        verbose_name_plural = _("service providers")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceContract(TenantOwned):
+    """An arbodienst serving, or an insurer insuring, an employer from one date to another."""
+
+    provider = models.ForeignKey(
+        ServiceProvider, on_delete=models.PROTECT, related_name="contracts"
+    )
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="contracts")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["provider__name", "employer__name", "-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="contract_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Contract {self.key}"
+
+    def is_active_on(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
 
 class Role(TenantOwned):
-    """A role defined in a tenant, placed in exactly one domain (or none yet: blocked later)."""
+    """A role defined in a tenant, placed in exactly one domain (or none yet: blocked later).
+
+    Its permissions must stay within the domain's ceiling (domains/permissions.py).
+    """
 
     name = models.CharField(_("name"), max_length=100)
     domain = models.CharField(_("domain"), max_length=20, choices=Domain.choices, blank=True)
+    permissions = ArrayField(
+        models.CharField(max_length=40, choices=Perm.choices), default=list, blank=True
+    )
+    only_assigned = models.BooleanField(
+        _("only assigned employees"),
+        default=False,
+        help_text=_(
+            "Users with this role see only the employees assigned to them (case managers)."
+        ),
+    )
+    reference_key = models.CharField(max_length=40, blank=True, editable=False)
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("role")
         verbose_name_plural = _("roles")
         ordering = ["domain", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name"], name="role_name_unique_in_tenant")
+            models.UniqueConstraint(fields=["tenant", "name"], name="role_name_unique_in_tenant"),
+            models.UniqueConstraint(
+                fields=["tenant", "reference_key"],
+                condition=~models.Q(reference_key=""),
+                name="one_reference_role_per_key",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        beyond = permissions_beyond_ceiling(self.domain, self.permissions)
+        if beyond:
+            labels = ", ".join(str(Perm(perm).label) for perm in beyond)
+            domain = Domain(self.domain).label if self.domain else _("no domain")
+            raise ValidationError(
+                {
+                    "permissions": _(
+                        "These permissions exceed the ceiling of the domain %(domain)s: %(perms)s."
+                    )
+                    % {"domain": domain, "perms": labels}
+                }
+            )
+
+    @property
+    def is_reference(self) -> bool:
+        return bool(self.reference_key)
+
+    @property
+    def has_medical_permissions(self) -> bool:
+        return bool(MEDICAL_PERMISSIONS & set(self.permissions))
+
+
+class AssignmentStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval by a second admin")
+    AWAITING_BIG = "awaiting_big", _("Awaiting the BIG-register check")
+    REJECTED = "rejected", _("Rejected")
+
 
 class RoleAssignment(TenantOwned):
-    """A user holding a role."""
+    """A user holding a role, within a scope.
+
+    Werkgever roles are scoped to employers and/or departments (a department includes its
+    subtree). Arbodienst, verzekeraar and bedrijfsarts roles work for a service provider and see
+    the employers of its current contracts, optionally narrowed to some employers.
+    Roles with medical permissions start awaiting a second admin's approval (four-eyes rule).
+    """
 
     user = models.ForeignKey(
         "auth2fa.User", on_delete=models.CASCADE, related_name="role_assignments"
     )
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="assignments")
+    provider = models.ForeignKey(
+        ServiceProvider, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+    )
+    employers = models.ManyToManyField(Employer, blank=True, related_name="+")
+    departments = models.ManyToManyField(Department, blank=True, related_name="+")
+    status = models.CharField(
+        max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.ACTIVE
+    )
+    requested_by = models.ForeignKey(
+        "auth2fa.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        "auth2fa.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwned.Meta):
         constraints = [
@@ -163,3 +289,29 @@ class RoleAssignment(TenantOwned):
 
     def __str__(self) -> str:
         return f"Role assignment {self.key}"
+
+
+class BigCheckStatus(models.TextChoices):
+    PENDING = "pending", _("Not checked yet")
+    VERIFIED = "verified", _("Found in the BIG register")
+    NOT_FOUND = "not_found", _("Not found in the BIG register as a doctor")
+    UNREACHABLE = "unreachable", _("The BIG register could not be reached; will retry")
+
+
+class BigRegistration(TenantOwned):
+    """A company doctor's BIG number and the outcome of its lookup in the BIG register."""
+
+    user = models.OneToOneField(
+        "auth2fa.User", on_delete=models.CASCADE, related_name="big_registration"
+    )
+    big_number = models.CharField(_("BIG number"), max_length=11)
+    status = models.CharField(
+        max_length=20, choices=BigCheckStatus.choices, default=BigCheckStatus.PENDING
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("BIG registration")
+
+    def __str__(self) -> str:
+        return f"BIG registration {self.key}"

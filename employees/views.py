@@ -2,13 +2,22 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from auth2fa.models import User
+from domains import services as domain_services
+from domains.access import permission_required
+from domains.forms import CaseManagerForm
+from domains.permissions import Perm
 from employees.forms import EmployeeSearchForm
-from employees.selectors import employees_visible_to
+from employees.selectors import assigned_case_managers, employees_visible_to
 
 PAGE_SIZE = 25
 SORTABLE_COLUMNS = [
@@ -37,6 +46,7 @@ def _sort_columns(current: str, base_query: str) -> list[dict]:
     return columns
 
 
+@permission_required(Perm.EMPLOYEE_VIEW)
 def employee_list(request: HttpRequest) -> HttpResponse:
     form = EmployeeSearchForm(request.GET or None)
     employees = employees_visible_to(request.user)
@@ -64,6 +74,60 @@ def employee_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@permission_required(Perm.EMPLOYEE_VIEW)
 def employee_detail(request: HttpRequest, key: UUID) -> HttpResponse:
     employee = get_object_or_404(employees_visible_to(request.user), key=key)
-    return render(request, "employees/employee_detail.html", {"employee": employee})
+    may_assign = (
+        employees_visible_to(request.user, Perm.CASE_ASSIGN).filter(pk=employee.pk).exists()
+    )
+    case_managers = assigned_case_managers(employee)
+    form = None
+    if may_assign:
+        candidates = domain_services.eligible_case_managers(request.user.tenant_id).exclude(
+            pk__in=[user.pk for user in case_managers]
+        )
+        form = CaseManagerForm(candidates=candidates)
+    return render(
+        request,
+        "employees/employee_detail.html",
+        {
+            "employee": employee,
+            "case_managers": case_managers,
+            "case_manager_form": form,
+            "may_assign": may_assign,
+        },
+    )
+
+
+@permission_required(Perm.CASE_ASSIGN)
+@require_POST
+def case_manager_add(request: HttpRequest, key: UUID) -> HttpResponse:
+    employee = get_object_or_404(employees_visible_to(request.user, Perm.CASE_ASSIGN), key=key)
+    form = CaseManagerForm(
+        request.POST, candidates=domain_services.eligible_case_managers(request.user.tenant_id)
+    )
+    if form.is_valid():
+        try:
+            domain_services.assign_case_manager(
+                employee=employee, case_manager=form.cleaned_data["case_manager"], by=request.user
+            )
+            messages.success(request, gettext("The case manager has been assigned."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, gettext("Choose a case manager."))
+    return redirect("employees:detail", key=employee.key)
+
+
+@permission_required(Perm.CASE_ASSIGN)
+@require_POST
+def case_manager_remove(request: HttpRequest, key: UUID, user_key: UUID) -> HttpResponse:
+    employee = get_object_or_404(employees_visible_to(request.user, Perm.CASE_ASSIGN), key=key)
+    case_manager = get_object_or_404(
+        User.objects.filter(tenant_id=request.user.tenant_id), key=user_key
+    )
+    domain_services.unassign_case_manager(
+        employee=employee, case_manager=case_manager, by=request.user
+    )
+    messages.success(request, gettext("The case manager no longer sees this employee."))
+    return redirect("employees:detail", key=employee.key)

@@ -14,9 +14,21 @@ import pytest
 from django.core.cache import cache
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from guardian.shortcuts import assign_perm
 
 from auth2fa.models import AccountType, User
-from domains.models import Department, Domain, Employer, Role, RoleAssignment, Tenant
+from cases.models import AbsenceCase
+from domains.models import (
+    Department,
+    Employer,
+    ProviderKind,
+    Role,
+    RoleAssignment,
+    ServiceContract,
+    ServiceProvider,
+    Tenant,
+)
+from domains.services import ensure_reference_roles
 from employees.models import Employee
 from verzuim.tenancy import all_tenants
 
@@ -54,39 +66,88 @@ def make_employee(employer: Employer, **fields) -> Employee:
     return Employee.objects.create(**defaults)
 
 
-def make_user(tenant: Tenant, email: str, *, role: Role | None = None, **fields) -> User:
-    user = User.objects.create_user(email, PASSWORD, tenant=tenant, first_name="Test", **fields)
-    if role is not None:
-        RoleAssignment.objects.create(tenant=tenant, user=user, role=role)
-    return user
+def make_user(tenant: Tenant, email: str, **fields) -> User:
+    return User.objects.create_user(email, PASSWORD, tenant=tenant, first_name="Test", **fields)
+
+
+def grant(user: User, role: Role, *, provider=None, employers=(), departments=()) -> RoleAssignment:
+    """An active role assignment, as after the whole assignment workflow."""
+    assignment = RoleAssignment.objects.create(
+        tenant=user.tenant, user=user, role=role, provider=provider
+    )
+    assignment.employers.set(employers)
+    assignment.departments.set(departments)
+    return assignment
+
+
+def report_sick(
+    employee: Employee, first_sick_day: date = date(2026, 10, 1), **fields
+) -> AbsenceCase:
+    return AbsenceCase.objects.create(
+        tenant=employee.tenant, employee=employee, first_sick_day=first_sick_day, **fields
+    )
 
 
 def make_world() -> SimpleNamespace:
+    """Tenant A: employer A (departments Productie > Inpak, and Kantoor) and employer B; an
+    arbodienst serving both, an insurer insuring only A; a sick employee in Productie assigned to
+    the case manager, a healthy one and an unassigned sick one in Kantoor, a sick one at B.
+    Tenant "other": its own employer, employee and HR user."""
     tenant = Tenant.objects.create(name=f"Tenant {next(_numbers)}")
+    roles = {role.reference_key: role for role in ensure_reference_roles(tenant)}
     employer = Employer.objects.create(tenant=tenant, name="Werkgever A")
-    department = Department.objects.create(tenant=tenant, employer=employer, name="Productie")
-    roles = {
-        domain: Role.objects.create(tenant=tenant, name=f"Rol {domain}", domain=domain)
-        for domain in Domain
-    }
-    other_tenant = Tenant.objects.create(name=f"Other {next(_numbers)}")
-    other_employer = Employer.objects.create(tenant=other_tenant, name="Werkgever B")
-    world = SimpleNamespace(
-        tenant=tenant,
-        employer=employer,
-        department=department,
-        employee=make_employee(employer, department=department, surname="Jansen", bsn="111222333"),
-        hr=make_user(tenant, "hr@a.test", role=roles[Domain.WERKGEVER]),
-        casemanager=make_user(tenant, "casemanager@a.test", role=roles[Domain.ARBODIENST]),
-        bedrijfsarts=make_user(tenant, "bedrijfsarts@a.test", role=roles[Domain.BEDRIJFSARTS]),
-        verzekeraar=make_user(tenant, "verzekeraar@a.test", role=roles[Domain.VERZEKERAAR]),
-        beheer=make_user(tenant, "beheer@a.test", account_type=AccountType.FUNCTIONAL_ADMIN),
-        auditor=make_user(tenant, "auditor@a.test", account_type=AccountType.AUDITOR),
-        other_tenant=other_tenant,
-        other_employer=other_employer,
-        other_employee=make_employee(other_employer, surname="Buitenstaander"),
-        outsider=make_user(other_tenant, "hr@b.test"),
+    employer_b = Employer.objects.create(tenant=tenant, name="Werkgever B")
+    productie = Department.objects.create(tenant=tenant, employer=employer, name="Productie")
+    inpak = Department.objects.create(
+        tenant=tenant, employer=employer, parent=productie, name="Inpak"
     )
+    kantoor = Department.objects.create(tenant=tenant, employer=employer, name="Kantoor")
+    arbo = ServiceProvider.objects.create(
+        tenant=tenant, name="Arbo Gezond", kind=ProviderKind.ARBODIENST
+    )
+    insurer = ServiceProvider.objects.create(
+        tenant=tenant, name="Zeker BV", kind=ProviderKind.VERZEKERAAR
+    )
+    for provider, served in ((arbo, employer), (arbo, employer_b), (insurer, employer)):
+        ServiceContract.objects.create(
+            tenant=tenant, provider=provider, employer=served, starts_on=date(2020, 1, 1)
+        )
+
+    world = SimpleNamespace(
+        tenant=tenant, roles=roles, employer=employer, employer_b=employer_b, department=productie,
+        inpak=inpak, kantoor=kantoor, arbo=arbo, insurer=insurer,
+    )  # fmt: skip
+    world.employee = make_employee(
+        employer, department=productie, surname="Jansen", bsn="111222333"
+    )
+    world.healthy = make_employee(employer, department=kantoor, surname="Gezond")
+    world.sick_unassigned = make_employee(employer, department=kantoor, surname="Ziekniet")
+    world.sick_at_b = make_employee(employer_b, surname="Bziek")
+    for sick in (world.employee, world.sick_unassigned, world.sick_at_b):
+        report_sick(sick)
+
+    world.hr = make_user(tenant, "hr@a.test")
+    grant(world.hr, roles["hr"], employers=[employer, employer_b])
+    world.manager = make_user(tenant, "manager@a.test")
+    grant(world.manager, roles["leidinggevende"], departments=[productie])
+    world.casemanager = make_user(tenant, "casemanager@a.test")
+    grant(world.casemanager, roles["casemanager"], provider=arbo)
+    assign_perm("employees.view_employee", world.casemanager, world.employee)
+    world.bedrijfsarts = make_user(tenant, "bedrijfsarts@a.test")
+    grant(world.bedrijfsarts, roles["bedrijfsarts"], provider=arbo)
+    world.verzekeraar = make_user(tenant, "verzekeraar@a.test")
+    grant(world.verzekeraar, roles["schadebehandelaar"], provider=insurer)
+    world.beheer = make_user(tenant, "beheer@a.test", account_type=AccountType.FUNCTIONAL_ADMIN)
+    world.beheer2 = make_user(tenant, "beheer2@a.test", account_type=AccountType.FUNCTIONAL_ADMIN)
+    world.auditor = make_user(tenant, "auditor@a.test", account_type=AccountType.AUDITOR)
+
+    world.other_tenant = Tenant.objects.create(name=f"Other {next(_numbers)}")
+    other_roles = {role.reference_key: role for role in ensure_reference_roles(world.other_tenant)}
+    world.other_employer = Employer.objects.create(tenant=world.other_tenant, name="Werkgever Z")
+    world.other_employee = make_employee(world.other_employer, surname="Buitenstaander")
+    report_sick(world.other_employee)
+    world.outsider = make_user(world.other_tenant, "hr@b.test")
+    grant(world.outsider, other_roles["hr"], employers=[world.other_employer])
     return world
 
 

@@ -36,6 +36,7 @@ def test_the_demo_has_two_tenants_and_every_persona(demo):
             "bedrijfsarts",
             "verzekeraar",
             "beheer",
+            "beheer2",
             "auditor",
         )
     }

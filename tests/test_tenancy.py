@@ -14,10 +14,27 @@ from tests.conftest import verified_login
 from tests.urlwalk import all_routes
 from verzuim.tenancy import ScopeError, tenant_scope
 
-# Every URL that takes an object's UUID, with a way to get the other tenant's object for it.
+# Every URL that takes an object's UUID: who would normally use it, and the other tenant's object.
 OTHER_TENANT_OBJECTS = {
-    "employees:detail": lambda world: {"key": world.other_employee.key},
+    "employees:detail": ("hr", lambda w: {"key": w.other_employee.key}),
+    "employees:case_manager_add": ("hr", lambda w: {"key": w.other_employee.key}),
+    "employees:case_manager_remove": (
+        "hr",
+        lambda w: {"key": w.other_employee.key, "user_key": w.outsider.key},
+    ),
+    "domains:role_edit": ("beheer", lambda w: {"key": w.outsider.role_assignments.get().role.key}),
+    "domains:role_compare": (
+        "beheer",
+        lambda w: {"key": w.outsider.role_assignments.get().role.key},
+    ),
+    "domains:user_detail": ("beheer", lambda w: {"key": w.outsider.key}),
+    "domains:assignment_remove": (
+        "beheer",
+        lambda w: {"key": w.outsider.role_assignments.get().key},
+    ),
+    "domains:approval_decide": ("beheer", lambda w: {"key": w.outsider.role_assignments.get().key}),
 }
+READ_ONLY = {"employees:detail", "domains:role_edit", "domains:role_compare", "domains:user_detail"}
 
 
 def run_without_scope(query):
@@ -43,8 +60,9 @@ def test_a_tenant_owned_model_refuses_to_query_without_a_scope(model):
 
 
 def test_a_scope_limits_queries_to_its_tenant(world):
+    own = {world.employee, world.healthy, world.sick_unassigned, world.sick_at_b}
     with tenant_scope(world.tenant):
-        assert set(Employee.objects.all()) == {world.employee}
+        assert set(Employee.objects.all()) == own
     with tenant_scope(world.other_tenant):
         assert set(Employee.objects.all()) == {world.other_employee}
 
@@ -56,9 +74,12 @@ def test_every_object_url_is_covered_by_the_other_tenant_test():
 
 @pytest.mark.parametrize("url_name", sorted(OTHER_TENANT_OBJECTS))
 def test_another_tenants_object_answers_404_like_a_missing_one(client, world, url_name):
-    verified_login(client, world.hr)
-    other = client.get(reverse(url_name, kwargs=OTHER_TENANT_OBJECTS[url_name](world)))
-    missing = client.get(reverse(url_name, kwargs={"key": uuid.uuid4()}))
+    persona, other_kwargs = OTHER_TENANT_OBJECTS[url_name]
+    verified_login(client, getattr(world, persona))
+    kwargs = other_kwargs(world)
+    method = client.get if url_name in READ_ONLY else client.post
+    other = method(reverse(url_name, kwargs=kwargs))
+    missing = method(reverse(url_name, kwargs={name: uuid.uuid4() for name in kwargs}))
     assert other.status_code == missing.status_code == 404
     assert b"Buitenstaander" not in other.content
 
@@ -75,9 +96,7 @@ def test_the_outsider_sees_only_their_own_tenant(client, world):
 
 
 def test_department_paths_describe_the_tree(world):
-    child = Department.objects.create(
-        tenant=world.tenant, employer=world.employer, parent=world.department, name="Inpak"
-    )
+    child = world.inpak
     grandchild = Department.objects.create(
         tenant=world.tenant, employer=world.employer, parent=child, name="Nacht"
     )

@@ -81,12 +81,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "guardian",
     "verzuim",
     "domains",
     "employees",
+    "cases",
     "auth2fa",
 ]
 
@@ -102,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "auth2fa.middleware.SecondFactorRequiredMiddleware",
     "verzuim.middleware.TenantScopeMiddleware",
+    "domains.access.UnplacedRoleBlockMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -124,6 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "domains.access.access",
             ],
         },
     },
@@ -165,6 +169,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/Amsterdam"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "auth2fa.tasks.clear_expired_sessions", "schedule": 3600},
+    "retry-big-register-checks": {
+        "task": "domains.tasks.check_pending_big_registrations",
+        "schedule": 900,
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------------
@@ -272,6 +280,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"pgserver": {"level": "WARNING"}},
 }
+
+# The public BIG register (CIBG), checked before a company doctor gets medical access.
+BIG_REGISTER_URL = env_str("BIG_REGISTER_URL", "https://api.bigregister.nl/zksrv/soap/4")
+if not BIG_REGISTER_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("BIG_REGISTER_URL must be an http(s) URL.")
+BIG_REGISTER_TIMEOUT = env_int("BIG_REGISTER_TIMEOUT", 10)
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row

@@ -13,4 +13,5 @@ urlpatterns = [
     ),
     path("", include("auth2fa.urls")),
     path("employees/", include("employees.urls")),
+    path("manage/", include("domains.urls")),
 ]

@@ -12,20 +12,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from auth2fa.middleware import second_factor_exempt
-from domains.selectors import employers_visible_to
-from employees.selectors import employees_visible_to
+from employees.selectors import visible_employee_counts
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Start page: figures only, no names (so it shows no personal data)."""
-    employees = employees_visible_to(request.user)
+    """Start page: figures only, no names, counted through the visibility rules."""
+    per_employer = visible_employee_counts(request.user)
     return render(
         request,
         "dashboard.html",
         {
-            "employee_count": employees.count(),
-            "active_employee_count": employees.filter(employment_end__isnull=True).count(),
-            "employers": employers_visible_to(request.user),
+            "employee_count": sum(row["total"] for row in per_employer),
+            "active_employee_count": sum(row["employed"] for row in per_employer),
+            "employers": per_employer,
         },
     )
 

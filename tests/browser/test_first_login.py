@@ -44,7 +44,7 @@ def test_first_login_walks_through_the_wizard_to_the_dashboard(page, world):
     page.wait_for_url(re.compile(r"/employees/$"))
     assert page.get_by_role("link", name="Jansen, Test").is_visible()
     whoami = page.locator(".whoami").inner_text()
-    assert world.tenant.name in whoami and "Rol werkgever" in whoami
+    assert world.tenant.name in whoami and "HR-medewerker" in whoami
     screenshot(page, "4-employees")
 
     # Log out and back in: this time the app's code is asked for, and a replayed code refused.

@@ -12,9 +12,27 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from auth2fa.models import AccountType, User
-from domains.models import Department, Domain, Employer, Role, RoleAssignment, Tenant
+from cases.models import AbsenceCase
+from domains.models import (
+    AssignmentStatus,
+    BigCheckStatus,
+    BigRegistration,
+    Department,
+    Employer,
+    ProviderKind,
+    Role,
+    RoleAssignment,
+    ServiceContract,
+    ServiceProvider,
+    Tenant,
+)
+from domains.permissions import REFERENCE_ROLES_BY_KEY, Perm
+from domains.services import ensure_reference_roles
+from domains.visibility import CASE_MANAGER_GRANT
 from employees.models import Employee
 from verzuim.tenancy import tenant_scope
 
@@ -123,29 +141,42 @@ ORGANISATIONS = {
     },
 }
 
-ROLES = [
-    ("HR-medewerker", Domain.WERKGEVER),
-    ("Leidinggevende", Domain.WERKGEVER),
-    ("Casemanager", Domain.ARBODIENST),
-    ("Schadebehandelaar", Domain.VERZEKERAAR),
-    ("Bedrijfsarts", Domain.BEDRIJFSARTS),
-]
+PROVIDERS = {
+    "Demo Arbo": [
+        (
+            "Arbodienst Gezond Werk",
+            ProviderKind.ARBODIENST,
+            ["Bakkerij De Gouden Korenaar B.V.", "Zorggroep Rivierenland"],
+        ),
+        ("Zekerheid Verzuimverzekeringen", ProviderKind.VERZEKERAAR, ["Zorggroep Rivierenland"]),
+    ],
+    "Andere Arbo": [],
+}
 
-# email, first name, last name, account type, role (None for functional admin / auditor)
+# email, first name, last name, account type, reference role, scope
+# scope: ("employers", [names]) | ("departments", [(employer, department)]) | ("provider", name)
 PERSONAS = {
     "Demo Arbo": [
-        ("hr@demo.test", "Hanneke", "Rozendaal", AccountType.MEMBER, "HR-medewerker"),
-        ("manager@demo.test", "Marco", "van Essen", AccountType.MEMBER, "Leidinggevende"),
-        ("casemanager@demo.test", "Carla", "Wessels", AccountType.MEMBER, "Casemanager"),
-        ("bedrijfsarts@demo.test", "Bart", "Oosterhuis", AccountType.MEMBER, "Bedrijfsarts"),
-        ("verzekeraar@demo.test", "Vera", "Zwart", AccountType.MEMBER, "Schadebehandelaar"),
-        ("beheer@demo.test", "Bernard", "Hofman", AccountType.FUNCTIONAL_ADMIN, None),
-        ("auditor@demo.test", "Aukje", "Terpstra", AccountType.AUDITOR, None),
+        ("hr@demo.test", "Hanneke", "Rozendaal", AccountType.MEMBER, "hr",
+         ("employers", ["Bakkerij De Gouden Korenaar B.V.", "Zorggroep Rivierenland"])),
+        ("manager@demo.test", "Marco", "van Essen", AccountType.MEMBER, "leidinggevende",
+         ("departments", [("Bakkerij De Gouden Korenaar B.V.", "Productie")])),
+        ("casemanager@demo.test", "Carla", "Wessels", AccountType.MEMBER, "casemanager",
+         ("provider", "Arbodienst Gezond Werk")),
+        ("bedrijfsarts@demo.test", "Bart", "Oosterhuis", AccountType.MEMBER, "bedrijfsarts",
+         ("provider", "Arbodienst Gezond Werk")),
+        ("verzekeraar@demo.test", "Vera", "Zwart", AccountType.MEMBER, "schadebehandelaar",
+         ("provider", "Zekerheid Verzuimverzekeringen")),
+        ("beheer@demo.test", "Bernard", "Hofman", AccountType.FUNCTIONAL_ADMIN, None, None),
+        ("beheer2@demo.test", "Bea", "Kuiper", AccountType.FUNCTIONAL_ADMIN, None, None),
+        ("auditor@demo.test", "Aukje", "Terpstra", AccountType.AUDITOR, None, None),
     ],
     "Andere Arbo": [
-        ("hr@andere.test", "Hilde", "Andringa", AccountType.MEMBER, "HR-medewerker"),
+        ("hr@andere.test", "Hilde", "Andringa", AccountType.MEMBER, "hr",
+         ("employers", ["Transportbedrijf Van der Linden"])),
     ],
-}
+}  # fmt: skip
+DEMO_BIG_NUMBER = "19012345601"  # fictitious
 
 
 def valid_bsn(rng: random.Random) -> str:
@@ -182,40 +213,122 @@ class Command(BaseCommand):
         for tenant_name, employers in ORGANISATIONS.items():
             tenant = Tenant.objects.create(name=tenant_name)
             with tenant_scope(tenant):
-                roles = {
-                    name: Role.objects.create(tenant=tenant, name=name, domain=domain)
-                    for name, domain in ROLES
-                }
-                for employer_name, (count, tree) in employers.items():
-                    employer = Employer.objects.create(tenant=tenant, name=employer_name)
-                    leaves = self.build_departments(tenant, employer, tree)
-                    Employee.objects.bulk_create(
-                        self.make_employee(rng, tenant, employer, leaves, number)
-                        for number in range(1, count + 1)
-                    )
-                for email, first, last, account_type, role_name in PERSONAS[tenant_name]:
-                    user = User.objects.create_user(
-                        email, DEMO_PASSWORD, tenant=tenant, first_name=first, last_name=last,
-                        account_type=account_type,
-                    )  # fmt: skip
-                    if role_name:
-                        RoleAssignment.objects.create(
-                            tenant=tenant, user=user, role=roles[role_name]
-                        )
+                self.seed_tenant(rng, tenant, employers)
         self.stdout.write(self.style.SUCCESS("Demo data created."))
 
-    def build_departments(self, tenant: Tenant, employer: Employer, tree: dict) -> list[Department]:
+    def seed_tenant(self, rng: random.Random, tenant: Tenant, employers: dict) -> None:
+        roles = {role.reference_key: role for role in ensure_reference_roles(tenant)}
+        by_name, departments = {}, {}
+        for employer_name, (count, tree) in employers.items():
+            employer = by_name[employer_name] = Employer.objects.create(
+                tenant=tenant, name=employer_name
+            )
+            leaves = self.build_departments(tenant, employer, tree, departments)
+            Employee.objects.bulk_create(
+                self.make_employee(rng, tenant, employer, leaves, number)
+                for number in range(1, count + 1)
+            )
+        providers = {}
+        for name, kind, served in PROVIDERS[tenant.name]:
+            provider = providers[name] = ServiceProvider.objects.create(
+                tenant=tenant, name=name, kind=kind
+            )
+            for employer_name in served:
+                ServiceContract.objects.create(
+                    tenant=tenant,
+                    provider=provider,
+                    employer=by_name[employer_name],
+                    starts_on=date(2019, 1, 1),
+                )
+        self.seed_cases(rng, tenant)
+        users = {}
+        for email, first, last, account_type, role_key, scope in PERSONAS[tenant.name]:
+            user = users[email] = User.objects.create_user(
+                email,
+                DEMO_PASSWORD,
+                tenant=tenant,
+                first_name=first,
+                last_name=last,
+                account_type=account_type,
+            )
+            if role_key:
+                self.assign(tenant, user, roles[role_key], scope, by_name, departments, providers)
+        if tenant.name == "Demo Arbo":
+            self.seed_demo_arbo_extras(rng, tenant, users)
+
+    def assign(self, tenant, user, role, scope, by_name, departments, providers) -> None:
+        kind, value = scope
+        assignment = RoleAssignment.objects.create(
+            tenant=tenant,
+            user=user,
+            role=role,
+            provider=providers[value] if kind == "provider" else None,
+        )
+        if kind == "employers":
+            assignment.employers.set([by_name[name] for name in value])
+        if kind == "departments":
+            assignment.departments.set([departments[pair] for pair in value])
+
+    def seed_cases(self, rng: random.Random, tenant: Tenant) -> None:
+        """About one in eight employees has been sick: open and closed cases, some long-term."""
+        today = timezone.localdate()
+        cases = []
+        for employee in Employee.objects.filter(tenant=tenant, employment_end__isnull=True):
+            if rng.random() >= 0.125:
+                continue
+            days_ago = rng.choice([3, 9, 20, 45, 80, 150, 300, 320, 400, 500, 700])
+            first = today - timedelta(days=days_ago + rng.randint(0, 5))
+            recovered = None
+            if rng.random() < 0.4 and days_ago < 400:
+                recovered = first + timedelta(days=rng.randint(1, days_ago))
+            cases.append(
+                AbsenceCase(
+                    tenant=tenant, employee=employee, first_sick_day=first, recovered_on=recovered
+                )
+            )
+        AbsenceCase.objects.bulk_create(cases)
+
+    def seed_demo_arbo_extras(self, rng: random.Random, tenant: Tenant, users: dict) -> None:
+        # The case manager handles about half of the arbodienst's open cases.
+        case_manager = users["casemanager@demo.test"]
+        open_cases = AbsenceCase.objects.filter(
+            tenant=tenant, recovered_on__isnull=True
+        ).select_related("employee")
+        for case in open_cases:
+            if rng.random() < 0.5:
+                assign_perm(f"employees.{CASE_MANAGER_GRANT}", case_manager, case.employee)
+        # The company doctor's medical access went through the four-eyes rule and the BIG check.
+        doctor = users["bedrijfsarts@demo.test"]
+        RoleAssignment.objects.filter(user=doctor).update(
+            requested_by=users["beheer@demo.test"], decided_by=users["beheer2@demo.test"],
+            decided_at=timezone.now(), status=AssignmentStatus.ACTIVE,
+        )  # fmt: skip
+        BigRegistration.objects.create(
+            tenant=tenant, user=doctor, big_number=DEMO_BIG_NUMBER, status=BigCheckStatus.VERIFIED,
+            checked_at=timezone.now(),
+        )  # fmt: skip
+        # A role carried over from an old set-up, still to be placed in a domain.
+        Role.objects.create(
+            tenant=tenant, name="Salarisadministratie (oud)", domain="",
+            permissions=[Perm.EMPLOYEE_VIEW, Perm.CASE_VIEW, Perm.EMPLOYEE_EXPORT],
+        )  # fmt: skip
+
+    def build_departments(
+        self, tenant: Tenant, employer: Employer, tree: dict, index: dict
+    ) -> list[Department]:
+        """Create an employer's department tree; returns the leaves, indexes all by name."""
         leaves = []
         for name, children in tree.items():
             parent = Department.objects.create(tenant=tenant, employer=employer, name=name)
+            index[(employer.name, name)] = parent
             if not children:
                 leaves.append(parent)
             for child in children:
-                leaves.append(
-                    Department.objects.create(
-                        tenant=tenant, employer=employer, parent=parent, name=child
-                    )
+                department = Department.objects.create(
+                    tenant=tenant, employer=employer, parent=parent, name=child
                 )
+                index[(employer.name, child)] = department
+                leaves.append(department)
         return leaves
 
     def make_employee(self, rng, tenant, employer, departments, number: int) -> Employee:
@@ -259,8 +372,12 @@ class Command(BaseCommand):
     def print_accounts(self) -> None:
         self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD})")
         for tenant_name, personas in PERSONAS.items():
-            for email, _first, _last, account_type, role_name in personas:
-                label = role_name or AccountType(account_type).label
+            for email, _first, _last, account_type, role_key, _scope in personas:
+                label = (
+                    REFERENCE_ROLES_BY_KEY[role_key].name
+                    if role_key
+                    else AccountType(account_type).label
+                )
                 self.stdout.write(f"  {email:<26} {tenant_name:<12} {label}")
         self.stdout.write(
             "Every account starts without two-step verification: "

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from auth2fa.models import User
+from domains.models import Department, Employer, Role, ServiceContract, ServiceProvider, Tenant
+from domains.permissions import PERMISSION_GROUPS, REFERENCE_ROLES, Perm
+
+
+class RoleForm(forms.ModelForm):
+    permissions = forms.MultipleChoiceField(
+        label=_("Permissions"),
+        choices=Perm.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Role
+        fields = ["name", "domain", "permissions", "only_assigned"]
+
+    def permission_groups(self):
+        """The checkboxes grouped as on the matrix: [(heading, [bound checkbox, …]), …]."""
+        by_value = {choice.data["value"]: choice for choice in self["permissions"]}
+        return [
+            (heading, [by_value[perm] for perm in perms]) for heading, perms in PERMISSION_GROUPS
+        ]
+
+
+class CompareForm(forms.Form):
+    reference = forms.ChoiceField(label=_("Reference role"), choices=())
+
+    def __init__(self, *args, domain: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].choices = [
+            (r.key, r.name) for r in REFERENCE_ROLES if r.domain == domain
+        ]
+
+
+class AssignmentForm(forms.Form):
+    role = forms.ModelChoiceField(label=_("Role"), queryset=Role.unscoped.none())
+    provider = forms.ModelChoiceField(
+        label=_("Works for (arbodienst or insurer)"),
+        queryset=ServiceProvider.unscoped.none(),
+        required=False,
+    )
+    employers = forms.ModelMultipleChoiceField(
+        label=_("Employers"),
+        queryset=Employer.unscoped.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    departments = forms.ModelMultipleChoiceField(
+        label=_("Departments (including their subdepartments)"),
+        queryset=Department.unscoped.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = Role.objects.filter(tenant=tenant)
+        self.fields["provider"].queryset = ServiceProvider.objects.filter(tenant=tenant)
+        self.fields["employers"].queryset = Employer.objects.filter(tenant=tenant)
+        self.fields["departments"].queryset = Department.objects.filter(
+            tenant=tenant
+        ).select_related("employer")
+        self.fields["departments"].label_from_instance = lambda d: (
+            f"{d.employer.name} › {'— ' * d.depth}{d.name}"
+        )
+
+
+class BigNumberForm(forms.Form):
+    big_number = forms.CharField(label=_("BIG number"), max_length=11, min_length=11)
+
+
+class ProviderForm(forms.ModelForm):
+    class Meta:
+        model = ServiceProvider
+        fields = ["name", "kind"]
+
+
+class ContractForm(forms.ModelForm):
+    # Declared here: Django would otherwise build these querysets at import, outside any scope.
+    provider = forms.ModelChoiceField(
+        label=_("Service provider"), queryset=ServiceProvider.unscoped.none()
+    )
+    employer = forms.ModelChoiceField(label=_("Employer"), queryset=Employer.unscoped.none())
+
+    class Meta:
+        model = ServiceContract
+        fields = ["provider", "employer", "starts_on", "ends_on"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.tenant = tenant
+        self.fields["provider"].queryset = ServiceProvider.objects.filter(tenant=tenant)
+        self.fields["employer"].queryset = Employer.objects.filter(tenant=tenant)
+
+
+class TenantSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["unplaced_role_deadline"]
+        widgets = {"unplaced_role_deadline": forms.DateInput(attrs={"type": "date"})}
+
+
+class CaseManagerForm(forms.Form):
+    case_manager = forms.ModelChoiceField(label=_("Case manager"), queryset=User.objects.none())
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case_manager"].queryset = candidates
+        self.fields["case_manager"].label_from_instance = lambda user: user.display_name

@@ -1,0 +1,24 @@
+from celery import shared_task
+
+from domains.models import BigCheckStatus, BigRegistration
+from domains.services import run_big_check
+from verzuim.tenancy import all_tenants
+
+
+@shared_task
+def check_big_registration(registration_pk: int) -> str:
+    with all_tenants():
+        registration = BigRegistration.objects.get(pk=registration_pk)
+        return run_big_check(registration)
+
+
+@shared_task
+def check_pending_big_registrations() -> int:
+    """Retry the lookups that could not be done (register unreachable) or were not done yet."""
+    with all_tenants():
+        waiting = BigRegistration.objects.filter(
+            status__in=[BigCheckStatus.PENDING, BigCheckStatus.UNREACHABLE]
+        )
+        for registration in waiting:
+            run_big_check(registration)
+        return len(waiting)

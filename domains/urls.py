@@ -1,0 +1,21 @@
+from django.urls import path
+
+from domains import views
+
+app_name = "domains"
+urlpatterns = [
+    path("roles/", views.role_list, name="role_list"),
+    path("roles/new/", views.role_edit, name="role_create"),
+    path("roles/<uuid:key>/", views.role_edit, name="role_edit"),
+    path("roles/<uuid:key>/compare/", views.role_compare, name="role_compare"),
+    path("role-matrix/", views.role_matrix, name="role_matrix"),
+    path("roles/export.csv", views.roles_export_csv, name="roles_export_csv"),
+    path("roles/export.xlsx", views.roles_export_xlsx, name="roles_export_xlsx"),
+    path("users/", views.user_list, name="user_list"),
+    path("users/<uuid:key>/", views.user_detail, name="user_detail"),
+    path("assignments/<uuid:key>/remove/", views.assignment_remove, name="assignment_remove"),
+    path("approvals/", views.approval_list, name="approval_list"),
+    path("approvals/<uuid:key>/", views.approval_decide, name="approval_decide"),
+    path("providers/", views.provider_list, name="provider_list"),
+    path("settings/", views.tenant_settings, name="tenant_settings"),
+]

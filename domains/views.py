@@ -1,0 +1,371 @@
+"""Role tooling and user management for functional admins (seed 002, 20 Jul 2018).
+
+Functional admins manage roles, users, providers and contracts; they get no dossier access by
+being admins (they hold no role, so the visibility rules show them no employee).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from auth2fa.models import AccountType, User
+from domains import services
+from domains.access import functional_admin_required
+from domains.forms import (
+    AssignmentForm,
+    BigNumberForm,
+    CompareForm,
+    ContractForm,
+    ProviderForm,
+    RoleForm,
+    TenantSettingsForm,
+)
+from domains.models import (
+    AssignmentStatus,
+    BigRegistration,
+    Role,
+    RoleAssignment,
+    ServiceContract,
+    ServiceProvider,
+)
+from domains.permissions import (
+    PERMISSION_GROUPS,
+    REFERENCE_ROLES,
+    REFERENCE_ROLES_BY_KEY,
+    Domain,
+    Perm,
+    ceiling_of,
+)
+
+
+def _roles(request: HttpRequest):
+    return Role.objects.filter(tenant=request.user.tenant)
+
+
+def _form_errors_from(error: ValidationError, form) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+@functional_admin_required
+def role_list(request: HttpRequest) -> HttpResponse:
+    roles = _roles(request).annotate(
+        holder_count=Count("assignments", filter=~Q(assignments__status=AssignmentStatus.REJECTED))
+    )
+    rows = [
+        {"role": role, "within_ceiling": set(role.permissions) <= ceiling_of(role.domain)}
+        for role in roles
+    ]
+    return render(request, "domains/role_list.html", {"rows": rows})
+
+
+@functional_admin_required
+def role_edit(request: HttpRequest, key: UUID | None = None) -> HttpResponse:
+    role = get_object_or_404(_roles(request), key=key) if key else Role(tenant=request.user.tenant)
+    form = RoleForm(request.POST or None, instance=role)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_role(role=form.instance, by=request.user)
+        except ValidationError as error:
+            _form_errors_from(error, form)
+        else:
+            messages.success(request, _("The role has been saved."))
+            return redirect("domains:role_list")
+    return render(request, "domains/role_form.html", {"form": form, "role": role if key else None})
+
+
+@functional_admin_required
+def role_compare(request: HttpRequest, key: UUID) -> HttpResponse:
+    """A role side by side with a reference role of its domain: extra and missing permissions."""
+    role = get_object_or_404(_roles(request), key=key)
+    if not role.domain:
+        messages.warning(request, _("Place the role in a domain first; then it can be checked."))
+        return redirect("domains:role_edit", key=role.key)
+    form = CompareForm(request.GET or None, domain=role.domain)
+    choices = [value for value, _label in form.fields["reference"].choices]
+    reference_key = form.cleaned_data["reference"] if form.is_valid() else choices[0]
+    reference = REFERENCE_ROLES_BY_KEY[reference_key]
+    held, standard = set(role.permissions), set(reference.permissions)
+    rows = [
+        {
+            "perm": perm,
+            "in_role": perm in held,
+            "in_reference": perm in standard,
+            "verdict": "extra"
+            if perm in held - standard
+            else "missing"
+            if perm in standard - held
+            else "",
+        }
+        for perm in Perm
+        if perm in held | standard
+    ]
+    return render(
+        request,
+        "domains/role_compare.html",
+        {
+            "role": role,
+            "reference": reference,
+            "form": form,
+            "rows": rows,
+            "extra": [Perm(p).label for p in Perm.values if p in held - standard],
+            "missing": [Perm(p).label for p in Perm.values if p in standard - held],
+        },
+    )
+
+
+def _matrix(request: HttpRequest) -> tuple[list[Role], list[tuple]]:
+    roles = list(_roles(request).order_by("domain", "name"))
+    groups = [
+        (heading, [(perm, [perm in role.permissions for role in roles]) for perm in perms])
+        for heading, perms in PERMISSION_GROUPS
+    ]
+    return roles, groups
+
+
+@functional_admin_required
+def role_matrix(request: HttpRequest) -> HttpResponse:
+    roles, groups = _matrix(request)
+    ceilings = {domain: ceiling_of(domain) for domain in Domain.values}
+    return render(
+        request,
+        "domains/role_matrix.html",
+        {"roles": roles, "groups": groups, "ceilings": ceilings, "domains": Domain.choices},
+    )
+
+
+def _export_rows(request: HttpRequest) -> tuple[list[str], list[list[str]]]:
+    roles = _roles(request).order_by("domain", "name")
+    header = [_("Role"), _("Domain"), _("Reference role"), _("Only assigned employees")] + [
+        str(perm.label) for perm in Perm
+    ]
+    rows = []
+    for role in roles:
+        rows.append(
+            [
+                role.name,
+                str(Domain(role.domain).label) if role.domain else _("no domain"),
+                _("yes") if role.is_reference else _("no"),
+                _("yes") if role.only_assigned else _("no"),
+            ]
+            + ["x" if perm in role.permissions else "" for perm in Perm.values]
+        )
+    return header, rows
+
+
+def _safe_cell(value: str) -> str:
+    # Spreadsheet programs run cells that start with these as formulas (CSV injection).
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@functional_admin_required
+def roles_export_csv(request: HttpRequest) -> HttpResponse:
+    header, rows = _export_rows(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(header)
+    writer.writerows([[_safe_cell(cell) for cell in row] for row in rows])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="rollen-en-rechten.csv"'
+    return response
+
+
+@functional_admin_required
+def roles_export_xlsx(request: HttpRequest) -> HttpResponse:
+    header, rows = _export_rows(request)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Roles")[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_safe_cell(cell) for cell in row])
+    sheet.freeze_panes = "B2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="rollen-en-rechten.xlsx"'
+    return response
+
+
+def _users(request: HttpRequest):
+    return User.objects.filter(tenant=request.user.tenant)
+
+
+@functional_admin_required
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = (
+        _users(request)
+        .order_by("last_name", "first_name", "email")
+        .prefetch_related(
+            Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("role"))
+        )
+    )
+    return render(request, "domains/user_list.html", {"users": users})
+
+
+@functional_admin_required
+def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
+    subject = get_object_or_404(_users(request), key=key)
+    assignment_form = AssignmentForm(
+        request.POST if "assign" in request.POST else None, tenant=request.user.tenant
+    )
+    big_form = BigNumberForm(request.POST if "big" in request.POST else None)
+    if request.method == "POST":
+        try:
+            if "assign" in request.POST and assignment_form.is_valid():
+                assignment = services.assign_role(
+                    user=subject, by=request.user, **assignment_form.cleaned_data
+                )
+                if assignment.status == AssignmentStatus.AWAITING_APPROVAL:
+                    messages.info(
+                        request,
+                        _(
+                            "This role gives medical access: "
+                            "a second functional admin must approve it."
+                        ),
+                    )
+                else:
+                    messages.success(request, _("The role has been assigned."))
+                return redirect("domains:user_detail", key=subject.key)
+            if "big" in request.POST and big_form.is_valid():
+                services.set_big_number(
+                    user=subject, big_number=big_form.cleaned_data["big_number"], by=request.user
+                )
+                messages.success(
+                    request,
+                    _("The BIG number has been saved and is being checked in the BIG register."),
+                )
+                return redirect("domains:user_detail", key=subject.key)
+        except ValidationError as error:
+            _form_errors_from(error, assignment_form if "assign" in request.POST else big_form)
+    assignments = (
+        RoleAssignment.objects.filter(user=subject)
+        .select_related("role", "provider", "requested_by", "decided_by")
+        .prefetch_related("employers", "departments")
+    )
+    return render(
+        request,
+        "domains/user_detail.html",
+        {
+            "subject": subject,
+            "assignments": assignments,
+            "assignment_form": assignment_form,
+            "big_form": big_form,
+            "big": BigRegistration.objects.filter(user=subject).first(),
+            "is_member": subject.account_type == AccountType.MEMBER,
+        },
+    )
+
+
+@functional_admin_required
+@require_POST
+def assignment_remove(request: HttpRequest, key: UUID) -> HttpResponse:
+    assignment = get_object_or_404(
+        RoleAssignment.objects.filter(tenant=request.user.tenant), key=key
+    )
+    subject_key = assignment.user.key
+    services.remove_assignment(assignment=assignment, by=request.user)
+    messages.success(request, _("The role has been taken away."))
+    return redirect("domains:user_detail", key=subject_key)
+
+
+@functional_admin_required
+def approval_list(request: HttpRequest) -> HttpResponse:
+    waiting = (
+        RoleAssignment.objects.filter(
+            tenant=request.user.tenant,
+            status__in=[AssignmentStatus.AWAITING_APPROVAL, AssignmentStatus.AWAITING_BIG],
+        )
+        .select_related("user", "role", "requested_by", "decided_by", "user__big_registration")
+        .order_by("requested_at")
+    )
+    return render(request, "domains/approval_list.html", {"waiting": waiting})
+
+
+@functional_admin_required
+@require_POST
+def approval_decide(request: HttpRequest, key: UUID) -> HttpResponse:
+    assignment = get_object_or_404(
+        RoleAssignment.objects.filter(tenant=request.user.tenant), key=key
+    )
+    try:
+        if request.POST.get("decision") == "approve":
+            assignment = services.approve_assignment(assignment=assignment, by=request.user)
+            if assignment.status == AssignmentStatus.ACTIVE:
+                messages.success(request, _("Approved: the medical access is active."))
+            else:
+                messages.info(
+                    request,
+                    _(
+                        "Approved. The access becomes active once "
+                        "the BIG register confirms the BIG number."
+                    ),
+                )
+        elif request.POST.get("decision") == "reject":
+            services.reject_assignment(assignment=assignment, by=request.user)
+            messages.success(request, _("The request has been rejected."))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("domains:approval_list")
+
+
+@functional_admin_required
+def provider_list(request: HttpRequest) -> HttpResponse:
+    tenant = request.user.tenant
+    provider_form = ProviderForm(request.POST if "provider" in request.POST else None)
+    contract_form = ContractForm(
+        request.POST if "contract" in request.POST else None, tenant=tenant
+    )
+    if request.method == "POST":
+        if "provider" in request.POST and provider_form.is_valid():
+            provider_form.instance.tenant = tenant
+            provider_form.save()
+            messages.success(request, _("The service provider has been added."))
+            return redirect("domains:provider_list")
+        if "contract" in request.POST and contract_form.is_valid():
+            contract_form.save()
+            messages.success(request, _("The contract has been added."))
+            return redirect("domains:provider_list")
+    providers = ServiceProvider.objects.filter(tenant=tenant).prefetch_related(
+        Prefetch("contracts", queryset=ServiceContract.objects.select_related("employer"))
+    )
+    return render(
+        request,
+        "domains/provider_list.html",
+        {"providers": providers, "provider_form": provider_form, "contract_form": contract_form},
+    )
+
+
+@functional_admin_required
+def tenant_settings(request: HttpRequest) -> HttpResponse:
+    form = TenantSettingsForm(request.POST or None, instance=request.user.tenant)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The settings have been saved."))
+        return redirect("domains:tenant_settings")
+    return render(
+        request, "domains/tenant_settings.html", {"form": form, "reference_roles": REFERENCE_ROLES}
+    )
