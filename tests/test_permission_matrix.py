@@ -1,0 +1,174 @@
+"""Every URL pattern × every persona × (own scope, other scope, other tenant) → expected answer.
+
+A URL added without an entry here fails `test_every_route_has_an_entry`. The objects:
+- "own": in the persona's scope where it has one — the sick employee Jansen (department Productie,
+  insured, assigned to the case manager), or for admin URLs a role/user/assignment of tenant A;
+- "other": the healthy employee in Kantoor (only the employer's HR may see healthy employees);
+- "tenant": the other tenant's object (for the outsider, who belongs there, it is their own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import verified_login
+from tests.urlwalk import all_routes
+
+PERSONAS = [
+    "hr",
+    "manager",
+    "casemanager",
+    "bedrijfsarts",
+    "verzekeraar",
+    "beheer",
+    "auditor",
+    "outsider",
+]
+SCOPES = ["own", "other", "tenant"]
+
+
+@dataclass
+class Entry:
+    method: str = "get"
+    kwargs: object = None  # callable(world, scope) -> URL kwargs, for URLs that take objects
+    expect: dict = field(default_factory=dict)  # persona -> code, or {scope: code}
+
+    def code(self, persona: str, scope: str) -> int:
+        value = self.expect[persona]
+        return value[scope] if isinstance(value, dict) else value
+
+
+def everyone(code: int) -> dict:
+    return dict.fromkeys(PERSONAS, code)
+
+
+def only_admins(ok: int, others: int = 403) -> dict:
+    return {**everyone(others), "beheer": ok}
+
+
+def employee(world, scope):
+    return {"own": world.employee, "other": world.healthy, "tenant": world.other_employee}[scope]
+
+
+def admin_object(getter):
+    def kwargs(world, scope):
+        return {"key": getter(world, "outsider" if scope == "tenant" else "hr")}
+
+    return kwargs
+
+
+def role_of(world, who):
+    return getattr(world, who).role_assignments.get().role.key
+
+
+def assignment_of(world, who):
+    return getattr(world, who).role_assignments.get().key
+
+
+def user_of(world, who):
+    return getattr(world, who).key
+
+
+SEEN = {"own": 200, "other": 404, "tenant": 404}  # a domain user who may see only the sick Jansen
+NOT_AN_ADMIN_OBJECT = {"own": 403, "other": 403, "tenant": 403}
+ADMIN_GET = {"own": 200, "other": 200, "tenant": 404}
+ADMIN_POST = {"own": 302, "other": 302, "tenant": 404}
+
+MATRIX = {
+    "dashboard": Entry(expect=everyone(200)),
+    "health": Entry(expect=everyone(200)),
+    "set_language": Entry(method="post", expect=everyone(302)),
+    "auth2fa:login": Entry(expect=everyone(200)),
+    "auth2fa:logout": Entry(method="post", expect=everyone(302)),
+    "auth2fa:password_reset": Entry(expect=everyone(200)),
+    "auth2fa:password_reset_done": Entry(expect=everyone(200)),
+    "auth2fa:password_reset_confirm": Entry(
+        kwargs=lambda world, scope: {"uidb64": "x", "token": "x"}, expect=everyone(200)
+    ),
+    "auth2fa:password_reset_complete": Entry(expect=everyone(200)),
+    "auth2fa:enrol": Entry(expect=everyone(200)),
+    "auth2fa:enrol_totp": Entry(expect=everyone(200)),
+    "auth2fa:recovery_code": Entry(expect=everyone(200)),
+    "auth2fa:verify": Entry(expect=everyone(302)),  # already verified: back to the page
+    "auth2fa:recover": Entry(expect=everyone(302)),
+    "employees:list": Entry(expect={**everyone(200), "beheer": 403, "auditor": 403}),
+    "employees:detail": Entry(
+        kwargs=lambda world, scope: {"key": employee(world, scope).key},
+        expect={
+            "hr": {"own": 200, "other": 200, "tenant": 404},
+            "manager": SEEN,
+            "casemanager": SEEN,
+            "bedrijfsarts": SEEN,
+            "verzekeraar": SEEN,
+            "beheer": NOT_AN_ADMIN_OBJECT,
+            "auditor": NOT_AN_ADMIN_OBJECT,
+            "outsider": {"own": 404, "other": 404, "tenant": 200},
+        },
+    ),
+    "employees:case_manager_add": Entry(
+        method="post",
+        kwargs=lambda world, scope: {"key": employee(world, scope).key},
+        expect={
+            **everyone(403),
+            "hr": {"own": 302, "other": 302, "tenant": 404},
+            "outsider": {"own": 404, "other": 404, "tenant": 302},
+        },
+    ),
+    "employees:case_manager_remove": Entry(
+        method="post",
+        kwargs=lambda world, scope: {
+            "key": employee(world, scope).key,
+            "user_key": world.casemanager.key,
+        },
+        expect={
+            **everyone(403),
+            "hr": {"own": 302, "other": 302, "tenant": 404},
+            "outsider": {"own": 404, "other": 404, "tenant": 404},  # the case manager is not theirs
+        },
+    ),
+    "domains:role_list": Entry(expect=only_admins(200)),
+    "domains:role_create": Entry(expect=only_admins(200)),
+    "domains:role_edit": Entry(kwargs=admin_object(role_of), expect=only_admins(ADMIN_GET)),
+    "domains:role_compare": Entry(kwargs=admin_object(role_of), expect=only_admins(ADMIN_GET)),
+    "domains:role_matrix": Entry(expect=only_admins(200)),
+    "domains:roles_export_csv": Entry(expect=only_admins(200)),
+    "domains:roles_export_xlsx": Entry(expect=only_admins(200)),
+    "domains:user_list": Entry(expect=only_admins(200)),
+    "domains:user_detail": Entry(kwargs=admin_object(user_of), expect=only_admins(ADMIN_GET)),
+    "domains:assignment_remove": Entry(
+        method="post", kwargs=admin_object(assignment_of), expect=only_admins(ADMIN_POST)
+    ),
+    "domains:approval_list": Entry(expect=only_admins(200)),
+    "domains:approval_decide": Entry(
+        method="post", kwargs=admin_object(assignment_of), expect=only_admins(ADMIN_POST)
+    ),
+    "domains:provider_list": Entry(expect=only_admins(200)),
+    "domains:tenant_settings": Entry(expect=only_admins(200)),
+}
+ROUTES = {route.name: route for route in all_routes()}
+
+
+def test_every_route_has_an_entry():
+    assert set(ROUTES) == set(MATRIX), "add the new URL to MATRIX with the answer each persona gets"
+
+
+CASES = [
+    (name, persona, scope)
+    for name, entry in MATRIX.items()
+    for persona in PERSONAS
+    for scope in (SCOPES if entry.kwargs else ["own"])
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "persona", "scope"), CASES, ids=["-".join(case) for case in CASES]
+)
+def test_permission_matrix(client, world, name, persona, scope):
+    entry = MATRIX[name]
+    verified_login(client, getattr(world, persona))
+    kwargs = entry.kwargs(world, scope) if entry.kwargs else {}
+    response = getattr(client, entry.method)(reverse(name, kwargs=kwargs))
+    assert response.status_code == entry.code(persona, scope), (name, persona, scope)
