@@ -17,6 +17,10 @@ It turns the user's active role assignments into one SQL filter (no per-row perm
 
 from __future__ import annotations
 
+from functools import cache
+
+from django.contrib.auth.models import Permission
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -68,12 +72,24 @@ def active_assignments(user: User) -> list[RoleAssignment]:
         ):
             cache["assignments"] = []
         else:
+            # One query: the scopes come along as arrays instead of two prefetches.
             cache["assignments"] = list(
                 RoleAssignment.objects.filter(user=user, status=AssignmentStatus.ACTIVE)
                 .select_related("role")
-                .prefetch_related("employers", "departments")
+                .annotate(
+                    scope_employer_ids=ArrayAgg("employers__id", distinct=True, default=[]),
+                    scope_department_paths=ArrayAgg("departments__path", distinct=True, default=[]),
+                )
             )
     return cache["assignments"]
+
+
+@cache
+def case_manager_grant_permission_id() -> int:
+    """The id of the per-employee grant permission (fixed once migrated; read once per process)."""
+    return Permission.objects.get(
+        content_type__app_label="employees", codename=CASE_MANAGER_GRANT
+    ).pk
 
 
 def granted_permissions(assignment: RoleAssignment) -> frozenset[str]:
@@ -95,13 +111,17 @@ def user_domain(user: User) -> str:
     return domains.pop() if len(domains) == 1 else ""
 
 
+def _employer_ids(assignment: RoleAssignment) -> list[int]:
+    return [pk for pk in assignment.scope_employer_ids if pk is not None]
+
+
 def _explicit_scope(assignment: RoleAssignment) -> Q:
     scope = NOTHING
-    employer_ids = [employer.pk for employer in assignment.employers.all()]
-    if employer_ids:
-        scope |= Q(employer_id__in=employer_ids)
-    for department in assignment.departments.all():
-        scope |= Q(department__path__startswith=department.path)
+    if _employer_ids(assignment):
+        scope |= Q(employer_id__in=_employer_ids(assignment))
+    for path in assignment.scope_department_paths:
+        if path:
+            scope |= Q(department__path__startswith=path)
     return scope
 
 
@@ -122,12 +142,11 @@ def _assignment_filter(assignment: RoleAssignment, user: User) -> Q:
             .values("employer_id")
         )
         scope = Q(employer_id__in=contracted) & has_case
-        employer_ids = [employer.pk for employer in assignment.employers.all()]
-        if employer_ids:
-            scope &= Q(employer_id__in=employer_ids)
+        if _employer_ids(assignment):
+            scope &= Q(employer_id__in=_employer_ids(assignment))
     if role.only_assigned:
         granted = EmployeeUserObjectPermission.objects.filter(
-            user_id=user.pk, permission__codename=CASE_MANAGER_GRANT
+            user_id=user.pk, permission_id=case_manager_grant_permission_id()
         ).values("content_object_id")
         scope &= Q(pk__in=granted)
     return scope
