@@ -63,12 +63,24 @@ class AssignmentForm(forms.Form):
         self.fields["role"].queryset = Role.objects.filter(tenant=tenant)
         self.fields["provider"].queryset = ServiceProvider.objects.filter(tenant=tenant)
         self.fields["employers"].queryset = Employer.objects.filter(tenant=tenant)
-        self.fields["departments"].queryset = Department.objects.filter(
-            tenant=tenant
-        ).select_related("employer")
-        self.fields["departments"].label_from_instance = lambda d: (
-            f"{d.employer.name} › {'— ' * d.depth}{d.name}"
-        )
+        departments = Department.objects.filter(tenant=tenant).select_related("employer")
+        self.fields["departments"].queryset = departments
+        self.fields["departments"].choices = department_tree_choices(departments)
+
+
+def department_tree_choices(departments) -> list[tuple[int, str]]:
+    """Departments in tree order (each subtree under its parent), labelled with their depth."""
+    departments = list(departments)
+    names = {department.pk: department.name for department in departments}
+
+    def tree_position(department):
+        ancestry = [names.get(int(pk), "") for pk in department.path.strip("/").split("/")]
+        return (department.employer.name, ancestry)
+
+    return [
+        (department.pk, f"{department.employer.name} › {'— ' * department.depth}{department.name}")
+        for department in sorted(departments, key=tree_position)
+    ]
 
 
 class BigNumberForm(forms.Form):

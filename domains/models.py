@@ -241,6 +241,12 @@ class Role(TenantOwned):
         return bool(self.reference_key)
 
     @property
+    def permission_labels(self) -> list[str]:
+        """The role's permissions by name, in catalogue order."""
+        held = set(self.permissions)
+        return [str(perm.label) for perm in Perm if perm in held]
+
+    @property
     def has_medical_permissions(self) -> bool:
         return bool(MEDICAL_PERMISSIONS & set(self.permissions))
 

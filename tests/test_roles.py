@@ -332,6 +332,7 @@ def test_the_overview_lists_roles_with_their_rights(client, world):
     page = client.get(reverse("domains:role_list")).content.decode()
     for reference in REFERENCE_ROLES:
         assert reference.name in page
+    assert "Inzien wat schadebehandeling nodig heeft" in page  # the insurer's right, by name
 
 
 def test_an_admin_places_a_legacy_role_in_a_domain(client, world):
@@ -469,3 +470,18 @@ def test_a_manager_cannot_assign_case_managers(world):
         services.assign_case_manager(
             employee=world.employee, case_manager=world.casemanager, by=world.manager
         )
+
+
+def test_departments_are_offered_in_tree_order(world):
+    from domains.forms import AssignmentForm
+    from domains.models import Department
+
+    for number in range(12):  # enough ids that text order of paths would differ from tree order
+        Department.objects.create(
+            tenant=world.tenant, employer=world.employer_b, name=f"Team {number:02d}"
+        )
+    labels = [
+        label for _pk, label in AssignmentForm(tenant=world.tenant).fields["departments"].choices
+    ]
+    own = [label for label in labels if label.startswith("Werkgever A")]
+    assert own == ["Werkgever A › Kantoor", "Werkgever A › Productie", "Werkgever A › — Inpak"]
