@@ -83,6 +83,18 @@ def department_tree_choices(departments) -> list[tuple[int, str]]:
     ]
 
 
+class NewUserForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name", "account_type"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError(_("An account with this e-mail address already exists."))
+        return email
+
+
 class BigNumberForm(forms.Form):
     big_number = forms.CharField(label=_("BIG number"), max_length=11, min_length=11)
 

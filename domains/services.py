@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -95,6 +96,35 @@ def save_role(*, role: Role, by: User) -> Role:
     for assignment in role.assignments.select_related("user"):
         forget_access(assignment.user)
     return role
+
+
+class _AccountInvitation(PasswordResetForm):
+    """The password-reset e-mail, sent to one new account (the stock form skips accounts that
+    have no usable password yet, which is exactly what a new account is)."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__({"email": user.email})
+        self.user = user
+
+    def get_users(self, email):
+        return [self.user]
+
+
+def create_user(*, by: User, request, **fields) -> User:
+    """A new account in the admin's tenant. It has no password: the person chooses one through
+    the e-mail we send (the password-reset link), then enrols a second factor at first login."""
+    require_functional_admin(by)
+    with transaction.atomic():
+        user = User.objects.create_user(tenant=by.tenant, password=None, **fields)
+    invitation = _AccountInvitation(user)
+    if invitation.is_valid():
+        invitation.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name="domains/new_account_subject.txt",
+            email_template_name="domains/new_account_email.txt",
+        )
+    return user
 
 
 @transaction.atomic

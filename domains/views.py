@@ -28,6 +28,7 @@ from domains.forms import (
     BigNumberForm,
     CompareForm,
     ContractForm,
+    NewUserForm,
     ProviderForm,
     RoleForm,
     TenantSettingsForm,
@@ -215,6 +216,14 @@ def _users(request: HttpRequest):
 
 @functional_admin_required
 def user_list(request: HttpRequest) -> HttpResponse:
+    form = NewUserForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.create_user(by=request.user, request=request, **form.cleaned_data)
+        messages.success(
+            request,
+            _("The account has been created; the user received an e-mail to choose a password."),
+        )
+        return redirect("domains:user_detail", key=user.key)
     users = (
         _users(request)
         .order_by("last_name", "first_name", "email")
@@ -222,7 +231,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
             Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("role"))
         )
     )
-    return render(request, "domains/user_list.html", {"users": users})
+    return render(request, "domains/user_list.html", {"users": users, "form": form})
 
 
 @functional_admin_required

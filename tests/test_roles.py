@@ -485,3 +485,28 @@ def test_departments_are_offered_in_tree_order(world):
     ]
     own = [label for label in labels if label.startswith("Werkgever A")]
     assert own == ["Werkgever A › Kantoor", "Werkgever A › Productie", "Werkgever A › — Inpak"]
+
+
+def test_an_admin_creates_an_account_that_sets_its_own_password(client, world):
+    from django.core import mail
+
+    from auth2fa.models import User
+
+    verified_login(client, world.beheer)
+    response = client.post(
+        reverse("domains:user_list"),
+        {
+            "email": "Nieuw@A.test",
+            "first_name": "Nina",
+            "last_name": "Nieuw",
+            "account_type": "member",
+        },
+    )
+    user = User.objects.get(email="nieuw@a.test")
+    assert response.url == reverse("domains:user_detail", kwargs={"key": user.key})
+    assert user.tenant == world.tenant and not user.has_usable_password()
+    assert len(mail.outbox) == 1 and "/password-reset/" in mail.outbox[0].body
+    again = client.post(
+        reverse("domains:user_list"), {"email": "nieuw@a.test", "account_type": "member"}
+    )
+    assert again.status_code == 200 and User.objects.filter(email="nieuw@a.test").count() == 1
