@@ -19,4 +19,5 @@ urlpatterns = [
     path("2fa/recovery-code/", views.recovery_code, name="recovery_code"),
     path("2fa/verify/", views.verify, name="verify"),
     path("2fa/recover/", views.recover, name="recover"),
+    path("2fa/confirm/", views.step_up, name="step_up"),
 ]

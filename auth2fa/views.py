@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from auth2fa import services, throttle
 from auth2fa.forms import LoginForm, RecoveryCodeForm, TokenForm
 from auth2fa.middleware import second_factor_exempt
+from auth2fa.stepup import mark_second_factor_verified
 from verzuim.net import client_ip
 
 SESSION_NEXT = "auth2fa_next"
@@ -127,6 +128,7 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
             del request.session[SESSION_TOTP_DEVICE]
             otp_login(request, device)
             request.session.cycle_key()
+            mark_second_factor_verified(request)
             if not services.has_recovery_code(request.user):
                 request.session[SESSION_RECOVERY_CODE] = services.issue_recovery_code(
                     user=request.user
@@ -153,36 +155,51 @@ def recovery_code(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _check_totp(request: HttpRequest, form: TokenForm):
+    """The user's authenticator app that accepts the code, or None with the reason on the form."""
+    devices = [d for d in services.verification_devices(request.user) if isinstance(d, TOTPDevice)]
+    for device in devices:
+        allowed, _info = device.verify_is_allowed()
+        if not allowed:
+            form.add_error(None, _("Too many wrong codes. Wait a moment and try again."))
+            return None
+        if device.verify_token(form.cleaned_data["token"]):
+            return device
+    form.add_error("token", _("This code is not correct, or has already been used."))
+    return None
+
+
 @second_factor_exempt
 @sensitive_post_parameters("token")
 def verify(request: HttpRequest) -> HttpResponse:
     """Ask a user who has a second factor for a code from it."""
     if request.user.is_verified():
         return redirect(_safe_next(request, request.GET.get("next")))
-    devices = [d for d in services.verification_devices(request.user) if isinstance(d, TOTPDevice)]
-    if not devices:
+    if not services.has_confirmed_factor(request.user):
         return redirect("auth2fa:enrol")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        verified = None
-        for device in devices:
-            allowed, info = device.verify_is_allowed()
-            if not allowed:
-                locked_until = info.get("locked_until") if info else None
-                form.add_error(None, _("Too many wrong codes. Wait a moment and try again."))
-                if locked_until:
-                    break
-                continue
-            if device.verify_token(form.cleaned_data["token"]):
-                verified = device
-                break
-        if verified is not None:
-            otp_login(request, verified)
+        device = _check_totp(request, form)
+        if device is not None:
+            otp_login(request, device)
             request.session.cycle_key()
+            mark_second_factor_verified(request)
             return redirect(_safe_next(request, request.GET.get("next")))
-        if not form.errors:
-            form.add_error("token", _("This code is not correct, or has already been used."))
     return render(request, "auth2fa/verify.html", {"form": form})
+
+
+@sensitive_post_parameters("token")
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Confirm a fresh code inside a verified session, before opening the medical file."""
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and _check_totp(request, form) is not None:
+        mark_second_factor_verified(request)
+        return redirect(_safe_next(request, request.GET.get("next")))
+    return render(
+        request,
+        "auth2fa/step_up.html",
+        {"form": form, "minutes": request.user.tenant.medical_step_up_minutes},
+    )
 
 
 @second_factor_exempt

@@ -192,11 +192,11 @@ def rotate_master_key() -> int:
     return changed
 
 
-class SealedText(property):
+class SealedBytes(property):
     """A plaintext attribute backed by an encrypted BinaryField column of a tenant-owned model.
 
-        bsn_sealed = models.BinaryField(null=True, editable=False)
-        bsn = SealedText("bsn_sealed")
+        content_sealed = models.BinaryField(null=True, editable=False)
+        content = SealedBytes("content_sealed")
 
     A property subclass, so Django's model constructor accepts it as a keyword argument (after the
     tenant and key are set). The row binding uses the model's public `key` UUID, known before save.
@@ -217,15 +217,33 @@ class SealedText(property):
             field=self.field_name,
         )
 
-    def _get(self, instance: models.Model) -> str | None:
+    def decode(self, plaintext: bytes):
+        return plaintext
+
+    def encode(self, value) -> bytes:
+        return value
+
+    def _get(self, instance: models.Model):
         blob = getattr(instance, self.column)
         if blob is None:
             return None
-        return decrypt(bytes(blob), tenant_id=instance.tenant_id, aad=self._aad(instance)).decode()
+        return self.decode(
+            decrypt(bytes(blob), tenant_id=instance.tenant_id, aad=self._aad(instance))
+        )
 
-    def _set(self, instance: models.Model, value: str | None) -> None:
-        if value is None or value == "":
+    def _set(self, instance: models.Model, value) -> None:
+        if value is None or value in ("", b""):
             setattr(instance, self.column, None)
             return
-        sealed = encrypt(value.encode(), tenant_id=instance.tenant_id, aad=self._aad(instance))
+        sealed = encrypt(self.encode(value), tenant_id=instance.tenant_id, aad=self._aad(instance))
         setattr(instance, self.column, sealed)
+
+
+class SealedText(SealedBytes):
+    """SealedBytes for text (UTF-8): the BSN, medical notes, file names of medical documents."""
+
+    def decode(self, plaintext: bytes) -> str:
+        return plaintext.decode()
+
+    def encode(self, value: str) -> bytes:
+        return value.encode()

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,19 @@ class Tenant(models.Model):
         _("deadline for placing roles in a domain"),
         default=default_role_deadline,
         help_text=_("After this date users whose role has no domain are blocked."),
+    )
+    medical_step_up_minutes = models.PositiveSmallIntegerField(
+        _("minutes a second factor counts as fresh for the medical file"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_(
+            "Opening the medical file asks for a second factor again when the last one is older."
+        ),
+    )
+    extra_medical_terms = models.TextField(
+        _("extra medical terms for the prescan"),
+        blank=True,
+        help_text=_("One term per line, in addition to the standard list."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -12,10 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from auth2fa.models import User
+from cases.selectors import cases_visible_to
 from domains import services as domain_services
 from domains.access import permission_required
 from domains.forms import CaseManagerForm
 from domains.permissions import Perm
+from domains.visibility import has_permission
 from employees.forms import EmployeeSearchForm
 from employees.selectors import assigned_case_managers, employees_visible_to
 
@@ -87,6 +89,14 @@ def employee_detail(request: HttpRequest, key: UUID) -> HttpResponse:
             pk__in=[user.pk for user in case_managers]
         )
         form = CaseManagerForm(candidates=candidates)
+    cases = None
+    if has_permission(request.user, Perm.CASE_VIEW):
+        cases = list(
+            cases_visible_to(request.user).filter(employee=employee).order_by("-first_sick_day")
+        )
+    may_report_sick = employees_visible_to(request.user, Perm.CASE_REPORT).filter(
+        pk=employee.pk
+    ).exists() and not any(case.is_open for case in cases or [])
     return render(
         request,
         "employees/employee_detail.html",
@@ -95,6 +105,8 @@ def employee_detail(request: HttpRequest, key: UUID) -> HttpResponse:
             "case_managers": case_managers,
             "case_manager_form": form,
             "may_assign": may_assign,
+            "cases": cases,
+            "may_report_sick": may_report_sick,
         },
     )
 

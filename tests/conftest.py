@@ -7,7 +7,8 @@ test client still run in their own user's tenant scope (set by TenantScopeMiddle
 from __future__ import annotations
 
 import itertools
-from datetime import date
+import time
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -17,7 +18,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
 
 from auth2fa.models import AccountType, User
-from cases.models import AbsenceCase
+from auth2fa.stepup import SESSION_VERIFIED_AT
+from cases.models import (
+    AbsenceCase,
+    AbsencePeriod,
+    CaseDocument,
+    IncapacityChange,
+    MedicalDocument,
+)
+from cases.services import refresh_timeline
 from domains.models import (
     Department,
     Employer,
@@ -83,9 +92,31 @@ def grant(user: User, role: Role, *, provider=None, employers=(), departments=()
 def report_sick(
     employee: Employee, first_sick_day: date = date(2026, 10, 1), **fields
 ) -> AbsenceCase:
-    return AbsenceCase.objects.create(
+    """A case with its sick spell, incapacity and timeline, as cases.services.report_sick makes
+    it (without needing a reporting user, so fixtures can build cases in any order)."""
+    case = AbsenceCase.objects.create(
         tenant=employee.tenant, employee=employee, first_sick_day=first_sick_day, **fields
     )
+    last_day = fields["recovered_on"] - timedelta(days=1) if fields.get("recovered_on") else None
+    AbsencePeriod.objects.create(
+        tenant=case.tenant, case=case, starts_on=first_sick_day, ends_on=last_day
+    )
+    IncapacityChange.objects.create(
+        tenant=case.tenant, case=case, starts_on=first_sick_day, percentage=100
+    )
+    refresh_timeline(case)
+    return case
+
+
+def add_documents(case: AbsenceCase, author: User) -> None:
+    CaseDocument.objects.create(
+        tenant=case.tenant, case=case, title="Plan van aanpak", file_name="pva.pdf",
+        content_type="application/pdf", size=9, content=b"%PDF-1.4\n", uploaded_by=author,
+    )  # fmt: skip
+    MedicalDocument.objects.create(
+        tenant=case.tenant, case=case, title="Verslag specialist", file_name="verslag.pdf",
+        content_type="application/pdf", size=9, content=b"%PDF-1.4\n", uploaded_by=author,
+    )  # fmt: skip
 
 
 def make_world() -> SimpleNamespace:
@@ -123,8 +154,9 @@ def make_world() -> SimpleNamespace:
     world.healthy = make_employee(employer, department=kantoor, surname="Gezond")
     world.sick_unassigned = make_employee(employer, department=kantoor, surname="Ziekniet")
     world.sick_at_b = make_employee(employer_b, surname="Bziek")
-    for sick in (world.employee, world.sick_unassigned, world.sick_at_b):
-        report_sick(sick)
+    world.case = report_sick(world.employee)
+    world.other_case = report_sick(world.sick_unassigned)
+    report_sick(world.sick_at_b)
 
     world.hr = make_user(tenant, "hr@a.test")
     grant(world.hr, roles["hr"], employers=[employer, employer_b])
@@ -145,9 +177,11 @@ def make_world() -> SimpleNamespace:
     other_roles = {role.reference_key: role for role in ensure_reference_roles(world.other_tenant)}
     world.other_employer = Employer.objects.create(tenant=world.other_tenant, name="Werkgever Z")
     world.other_employee = make_employee(world.other_employer, surname="Buitenstaander")
-    report_sick(world.other_employee)
+    world.other_tenant_case = report_sick(world.other_employee)
     world.outsider = make_user(world.other_tenant, "hr@b.test")
     grant(world.outsider, other_roles["hr"], employers=[world.other_employer])
+    for case in (world.case, world.other_case, world.other_tenant_case):
+        add_documents(case, world.hr if case.tenant_id == tenant.pk else world.outsider)
     return world
 
 
@@ -162,6 +196,7 @@ def verified_login(client, user: User) -> TOTPDevice:
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[SESSION_VERIFIED_AT] = time.time()
     session.save()
     return device
 

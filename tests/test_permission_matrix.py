@@ -53,6 +53,24 @@ def employee(world, scope):
     return {"own": world.employee, "other": world.healthy, "tenant": world.other_employee}[scope]
 
 
+def case_of(world, scope):
+    """Own: Jansen's case (every domain user of tenant A may see it). Other: the unassigned sick
+    employee in Kantoor (not the manager's department, not assigned to the case manager)."""
+    return {"own": world.case, "other": world.other_case, "tenant": world.other_tenant_case}[scope]
+
+
+def case_kwargs(world, scope):
+    return {"key": case_of(world, scope).key}
+
+
+def scoped(**codes):
+    """A rule per persona from short codes, hr=(own, other, tenant); the others get 403."""
+    expect = everyone(403)
+    for persona, (own, other, tenant) in codes.items():
+        expect[persona] = {"own": own, "other": other, "tenant": tenant}
+    return expect
+
+
 def admin_object(getter):
     def kwargs(world, scope):
         return {"key": getter(world, "outsider" if scope == "tenant" else "hr")}
@@ -128,6 +146,108 @@ MATRIX = {
             "hr": {"own": 302, "other": 302, "tenant": 404},
             "outsider": {"own": 404, "other": 404, "tenant": 404},  # the case manager is not theirs
         },
+    ),
+    "auth2fa:step_up": Entry(expect=everyone(200)),
+    "cases:list": Entry(expect={**everyone(200), "beheer": 403, "auditor": 403}),
+    "cases:worklist": Entry(expect={**everyone(200), "beheer": 403, "auditor": 403}),
+    "cases:report_sick": Entry(
+        kwargs=lambda world, scope: {"key": employee(world, scope).key},
+        expect=scoped(
+            hr=(200, 200, 404),
+            manager=(200, 404, 404),
+            casemanager=(200, 404, 404),
+            outsider=(404, 404, 200),
+        ),
+    ),
+    "cases:detail": Entry(
+        kwargs=case_kwargs,
+        expect=scoped(
+            hr=(200, 200, 404),
+            manager=(200, 404, 404),
+            casemanager=(200, 404, 404),
+            bedrijfsarts=(200, 200, 404),
+            verzekeraar=(200, 200, 404),
+            outsider=(404, 404, 200),
+        ),  # fmt: skip
+    ),
+    "cases:recovery": Entry(
+        method="post",
+        kwargs=case_kwargs,
+        expect=scoped(
+            hr=(400, 400, 404),
+            manager=(400, 404, 404),
+            casemanager=(400, 404, 404),
+            outsider=(404, 404, 400),
+        ),
+    ),
+    "cases:correct": Entry(
+        kwargs=case_kwargs,
+        expect=scoped(
+            hr=(200, 200, 404),
+            casemanager=(200, 404, 404),
+            bedrijfsarts=(200, 200, 404),
+            outsider=(404, 404, 200),
+        ),
+    ),
+    "cases:milestone_done": Entry(
+        method="post",
+        kwargs=lambda world, scope: {
+            "key": case_of(world, scope).key,
+            "milestone_key": case_of(world, scope).milestones.first().key,
+        },
+        expect=scoped(
+            hr=(302, 302, 404),
+            casemanager=(302, 404, 404),
+            bedrijfsarts=(302, 302, 404),
+            outsider=(404, 404, 302),
+        ),
+    ),
+    "cases:add_note": Entry(
+        method="post",
+        kwargs=case_kwargs,
+        expect=scoped(
+            hr=(400, 400, 404),
+            manager=(400, 404, 404),
+            casemanager=(400, 404, 404),
+            bedrijfsarts=(400, 400, 404),
+            outsider=(404, 404, 400),
+        ),  # fmt: skip
+    ),
+    "cases:add_document": Entry(
+        method="post",
+        kwargs=case_kwargs,
+        expect=scoped(
+            hr=(400, 400, 404),
+            manager=(400, 404, 404),
+            casemanager=(400, 404, 404),
+            bedrijfsarts=(400, 400, 404),
+            outsider=(404, 404, 400),
+        ),  # fmt: skip
+    ),
+    "cases:document": Entry(
+        kwargs=lambda world, scope: {
+            "key": case_of(world, scope).key,
+            "document_key": case_of(world, scope).documents.get().key,
+        },
+        expect=scoped(
+            hr=(200, 200, 404),
+            manager=(200, 404, 404),
+            casemanager=(200, 404, 404),
+            bedrijfsarts=(200, 200, 404),
+            outsider=(404, 404, 200),
+        ),  # fmt: skip
+    ),
+    # The medical file: the company doctor only; every other persona lacks the permission (403).
+    "cases:medical": Entry(kwargs=case_kwargs, expect=scoped(bedrijfsarts=(200, 200, 404))),
+    "cases:add_medical_document": Entry(
+        method="post", kwargs=case_kwargs, expect=scoped(bedrijfsarts=(302, 302, 404))
+    ),
+    "cases:medical_document": Entry(
+        kwargs=lambda world, scope: {
+            "key": case_of(world, scope).key,
+            "document_key": case_of(world, scope).medical_documents.get().key,
+        },
+        expect=scoped(bedrijfsarts=(200, 200, 404)),
     ),
     "domains:role_list": Entry(expect=only_admins(200)),
     "domains:role_create": Entry(expect=only_admins(200)),

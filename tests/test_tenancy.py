@@ -33,8 +33,41 @@ OTHER_TENANT_OBJECTS = {
         lambda w: {"key": w.outsider.role_assignments.get().key},
     ),
     "domains:approval_decide": ("beheer", lambda w: {"key": w.outsider.role_assignments.get().key}),
+    "cases:report_sick": ("hr", lambda w: {"key": w.other_employee.key}),
+    "cases:detail": ("hr", lambda w: {"key": w.other_tenant_case.key}),
+    "cases:recovery": ("hr", lambda w: {"key": w.other_tenant_case.key}),
+    "cases:correct": ("hr", lambda w: {"key": w.other_tenant_case.key}),
+    "cases:milestone_done": (
+        "hr",
+        lambda w: {
+            "key": w.other_tenant_case.key,
+            "milestone_key": w.other_tenant_case.milestones.first().key,
+        },
+    ),
+    "cases:add_note": ("hr", lambda w: {"key": w.other_tenant_case.key}),
+    "cases:add_document": ("hr", lambda w: {"key": w.other_tenant_case.key}),
+    "cases:document": (
+        "hr",
+        lambda w: {
+            "key": w.other_tenant_case.key,
+            "document_key": w.other_tenant_case.documents.get().key,
+        },
+    ),
+    "cases:medical": ("bedrijfsarts", lambda w: {"key": w.other_tenant_case.key}),
+    "cases:add_medical_document": ("bedrijfsarts", lambda w: {"key": w.other_tenant_case.key}),
+    "cases:medical_document": (
+        "bedrijfsarts",
+        lambda w: {
+            "key": w.other_tenant_case.key,
+            "document_key": w.other_tenant_case.medical_documents.get().key,
+        },
+    ),
 }
-READ_ONLY = {"employees:detail", "domains:role_edit", "domains:role_compare", "domains:user_detail"}
+READ_ONLY = {
+    "employees:detail", "domains:role_edit", "domains:role_compare", "domains:user_detail",
+    "cases:report_sick", "cases:detail", "cases:correct", "cases:document", "cases:medical",
+    "cases:medical_document",
+}  # fmt: skip
 
 
 def run_without_scope(query):

@@ -13,5 +13,6 @@ urlpatterns = [
     ),
     path("", include("auth2fa.urls")),
     path("employees/", include("employees.urls")),
+    path("cases/", include("cases.urls")),
     path("manage/", include("domains.urls")),
 ]

@@ -16,7 +16,9 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from auth2fa.models import AccountType, User
-from cases.models import AbsenceCase
+from cases import services as case_services
+from cases.models import AbsenceCase, CaseType
+from cases.selectors import cases_visible_to
 from domains.models import (
     AssignmentStatus,
     BigCheckStatus,
@@ -177,6 +179,22 @@ PERSONAS = {
     ],
 }  # fmt: skip
 DEMO_BIG_NUMBER = "19012345601"  # fictitious
+MEDICAL_NOTES = [
+    "Spreekuur: lage rugklachten na tillen, verwezen naar fysiotherapie.",
+    "Spreekuur: klachten passend bij overspanning; gesprekken bij psycholoog gestart.",
+    "Status na knieoperatie, revalidatie verloopt volgens plan.",
+    "Griepachtig beeld met koorts, verwacht herstel binnen een week.",
+]
+ADVICE_NOTES = [
+    "Advies bedrijfsarts: niet tillen boven 10 kg, wel licht administratief werk, 4 uur per dag.",
+    "Advies bedrijfsarts: geleidelijke opbouw van uren, start met twee dagdelen per week.",
+    "Advies bedrijfsarts: voorlopig geen nachtdiensten; evaluatie over vier weken.",
+]
+CASE_MANAGER_NOTES = [
+    "Telefonisch contact gehad; afspraak voor een gesprek over werkhervatting volgende week.",
+    "Plan van aanpak besproken met werknemer en leidinggevende, beide akkoord.",
+    "Werkplekonderzoek aangevraagd bij de leidinggevende.",
+]
 
 
 def valid_bsn(rng: random.Random) -> str:
@@ -240,7 +258,6 @@ class Command(BaseCommand):
                     employer=by_name[employer_name],
                     starts_on=date(2019, 1, 1),
                 )
-        self.seed_cases(rng, tenant)
         users = {}
         for email, first, last, account_type, role_key, scope in PERSONAS[tenant.name]:
             user = users[email] = User.objects.create_user(
@@ -253,6 +270,8 @@ class Command(BaseCommand):
             )
             if role_key:
                 self.assign(tenant, user, roles[role_key], scope, by_name, departments, providers)
+        hr = next(user for email, user in users.items() if email.startswith("hr@"))
+        self.seed_cases(rng, tenant, hr)
         if tenant.name == "Demo Arbo":
             self.seed_demo_arbo_extras(rng, tenant, users)
 
@@ -269,24 +288,64 @@ class Command(BaseCommand):
         if kind == "departments":
             assignment.departments.set([departments[pair] for pair in value])
 
-    def seed_cases(self, rng: random.Random, tenant: Tenant) -> None:
-        """About one in eight employees has been sick: open and closed cases, some long-term."""
+    def seed_cases(self, rng: random.Random, tenant: Tenant, reporter: User) -> None:
+        """About one in eight employees has been sick: open and closed cases, long-term ones past
+        weeks 42 and 52, partial recoveries, one absence that continued an earlier case, and one
+        pregnancy-related case. Made through the services, as a user would."""
         today = timezone.localdate()
-        cases = []
-        for employee in Employee.objects.filter(tenant=tenant, employment_end__isnull=True):
+        employees = list(
+            Employee.objects.filter(tenant=tenant, employment_end__isnull=True).order_by("pk")
+        )
+        for employee in employees:
             if rng.random() >= 0.125:
                 continue
             days_ago = rng.choice([3, 9, 20, 45, 80, 150, 300, 320, 400, 500, 700])
-            first = today - timedelta(days=days_ago + rng.randint(0, 5))
-            recovered = None
-            if rng.random() < 0.4 and days_ago < 400:
-                recovered = first + timedelta(days=rng.randint(1, days_ago))
-            cases.append(
-                AbsenceCase(
-                    tenant=tenant, employee=employee, first_sick_day=first, recovered_on=recovered
-                )
+            first = max(
+                today - timedelta(days=days_ago + rng.randint(0, 5)), employee.employment_start
             )
-        AbsenceCase.objects.bulk_create(cases)
+            case = case_services.report_sick(
+                employee=employee, by=reporter, first_sick_day=first,
+                expected_duration=rng.choice(["unknown", "days", "weeks", "months", "long"]),
+                work_accident=rng.random() < 0.05,
+                contact_phone=f"06{rng.randint(10000000, 99999999)}",
+            )  # fmt: skip
+            sick_days = (today - first).days
+            if sick_days > 60 and rng.random() < 0.4:
+                case_services.report_recovery(
+                    case=case, by=reporter, on=first + timedelta(days=sick_days // 2), incapacity=50
+                )
+            if sick_days > 2 and rng.random() < 0.4 and sick_days < 400:
+                case_services.report_recovery(
+                    case=case, by=reporter, on=first + timedelta(days=rng.randint(2, sick_days))
+                )
+            for milestone in case.milestones.filter(due_on__lt=today - timedelta(days=7)):
+                if rng.random() < 0.8:
+                    case_services.complete_milestone(
+                        milestone=milestone, by=reporter, done_on=milestone.due_on
+                    )
+        if tenant.name != "Demo Arbo":
+            return
+        # An absence that continues an earlier one (fewer than 28 healthy days in between).
+        candidate = next(
+            e for e in employees if not AbsenceCase.objects.filter(employee=e).exists()
+        )
+        case = case_services.report_sick(
+            employee=candidate, by=reporter, first_sick_day=today - timedelta(days=60)
+        )
+        case_services.report_recovery(case=case, by=reporter, on=today - timedelta(days=40))
+        case_services.report_sick(
+            employee=candidate, by=reporter, first_sick_day=today - timedelta(days=25)
+        )
+        # Pregnancy-related absence: its own kind of case, kept out of the absence figures.
+        expecting = next(
+            e for e in employees if not AbsenceCase.objects.filter(employee=e).exists()
+        )
+        case_services.report_sick(
+            employee=expecting,
+            by=reporter,
+            first_sick_day=today - timedelta(days=12),
+            case_type=CaseType.PREGNANCY,
+        )
 
     def seed_demo_arbo_extras(self, rng: random.Random, tenant: Tenant, users: dict) -> None:
         # The case manager handles about half of the arbodienst's open cases.
@@ -307,6 +366,19 @@ class Command(BaseCommand):
             tenant=tenant, user=doctor, big_number=DEMO_BIG_NUMBER, status=BigCheckStatus.VERIFIED,
             checked_at=timezone.now(),
         )  # fmt: skip
+        # The company doctor's notes: medical ones (sealed) and advice in general terms.
+        for case in AbsenceCase.objects.filter(tenant=tenant, recovered_on__isnull=True).order_by(
+            "first_sick_day"
+        )[:12]:
+            case_services.add_medical_note(
+                case=case, by=doctor,
+                text=rng.choice(MEDICAL_NOTES) + " Controle over vier weken.",
+            )  # fmt: skip
+            case_services.add_note(case=case, by=doctor, text=rng.choice(ADVICE_NOTES))
+        for case in cases_visible_to(case_manager, Perm.NOTE_WRITE).filter(
+            recovered_on__isnull=True
+        )[:20]:
+            case_services.add_note(case=case, by=case_manager, text=rng.choice(CASE_MANAGER_NOTES))
         # A role carried over from an old set-up, still to be placed in a domain.
         Role.objects.create(
             tenant=tenant, name="Salarisadministratie (oud)", domain="",

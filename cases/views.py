@@ -1,0 +1,321 @@
+"""Case pages. Every object is fetched through the scoped selectors (another tenant's case, or one
+outside the user's scope, is a 404); the medical tab also needs a fresh second factor."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from auth2fa.stepup import fresh_second_factor_required
+from cases import selectors, services
+from cases.forms import (
+    CaseFilterForm,
+    CorrectionForm,
+    DocumentForm,
+    MilestoneDoneForm,
+    NoteForm,
+    RecoveryForm,
+    SickReportForm,
+)
+from cases.models import CaseDocument, MedicalDocument, Milestone
+from domains.access import permission_required
+from domains.permissions import Perm
+from domains.visibility import user_permissions
+from employees.selectors import employees_visible_to
+
+PAGE_SIZE = 25
+
+
+def _case(request: HttpRequest, key: UUID, perm: str = Perm.CASE_VIEW):
+    return get_object_or_404(selectors.cases_visible_to(request.user, perm), key=key)
+
+
+def _show_errors(request: HttpRequest, error: ValidationError, form=None) -> None:
+    """A service's refusal: on the form it belongs to when there is one, else as a message."""
+    if form is not None and hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+    elif form is not None:
+        form.add_error(None, error)
+    else:
+        for message in error.messages:
+            messages.error(request, message)
+
+
+@permission_required(Perm.CASE_VIEW)
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET or None, tenant=request.user.tenant)
+    cases = selectors.with_list_facts(selectors.cases_visible_to(request.user))
+    status = "open"
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        status = data["status"] or "open"
+        if data["overdue"]:
+            cases = cases.filter(has_overdue=True)
+        if data["department"]:
+            cases = cases.filter(employee__department__path__startswith=data["department"].path)
+        if data["duration"]:
+            cases = selectors.filter_duration_class(cases, data["duration"])
+        if data["case_type"]:
+            cases = cases.filter(case_type=data["case_type"])
+    if status == "open":
+        cases = cases.filter(recovered_on__isnull=True)
+    elif status == "closed":
+        cases = cases.filter(recovered_on__isnull=False)
+    page = Paginator(cases.order_by("-first_sick_day", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "cases/case_list.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+@permission_required(Perm.CASE_VIEW)
+def worklist(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return render(
+        request,
+        "cases/worklist.html",
+        {"milestones": selectors.worklist_for(request.user), "today": today},
+    )
+
+
+@permission_required(Perm.CASE_REPORT)
+def report_sick(request: HttpRequest, key: UUID) -> HttpResponse:
+    employee = get_object_or_404(employees_visible_to(request.user, Perm.CASE_REPORT), key=key)
+    form = SickReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.report_sick(employee=employee, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _show_errors(request, error, form)
+        else:
+            messages.success(request, _("The sick report has been recorded."))
+            return redirect("cases:detail", key=case.key)
+    return render(request, "cases/report_sick.html", {"form": form, "employee": employee})
+
+
+def _render_detail(request: HttpRequest, case, status: int = 200, **forms) -> HttpResponse:
+    """The case page; a form that failed is passed in bound, so the user's input stays."""
+    perms = user_permissions(request.user)
+    today = timezone.localdate()
+    milestones = list(case.milestones.all())
+    may_manage = (
+        selectors.cases_visible_to(request.user, Perm.CASE_MANAGE).filter(pk=case.pk).exists()
+    )
+    may_read_notes = (
+        selectors.cases_visible_to(request.user, Perm.NOTE_VIEW).filter(pk=case.pk).exists()
+    )
+    context = {
+        "case": case,
+        "periods": case.periods.all(),
+        "incapacity": case.incapacity_changes.all(),
+        "corrections": case.corrections.select_related("corrected_by") if may_manage else [],
+        "milestones": [(m, m.state(today)) for m in milestones],
+        "may_report": selectors.cases_visible_to(request.user, Perm.CASE_REPORT)
+        .filter(pk=case.pk)
+        .exists(),
+        "may_manage": may_manage,
+        "may_read_notes": may_read_notes,
+        "may_write_notes": Perm.NOTE_WRITE in perms and may_read_notes,
+        "may_open_medical": selectors.cases_visible_to(request.user, Perm.MEDICAL_VIEW)
+        .filter(pk=case.pk)
+        .exists(),
+        "notes": case.notes.select_related("author") if may_read_notes else [],
+        "documents": case.documents.select_related("uploaded_by") if may_read_notes else [],
+        "note_form": NoteForm(),
+        "document_form": DocumentForm(),
+        "recovery_form": RecoveryForm(initial={"on": today}),
+        "done_form": MilestoneDoneForm(case=case),
+        **forms,
+    }
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+@permission_required(Perm.CASE_VIEW)
+def case_detail(request: HttpRequest, key: UUID) -> HttpResponse:
+    return _render_detail(request, _case(request, key))
+
+
+@permission_required(Perm.CASE_REPORT)
+@require_POST
+def report_recovery(request: HttpRequest, key: UUID) -> HttpResponse:
+    case = _case(request, key, Perm.CASE_REPORT)
+    form = RecoveryForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_recovery(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _show_errors(request, error, form)
+        else:
+            full = form.cleaned_data["incapacity"] == 0
+            messages.success(
+                request,
+                _("The recovery has been recorded.")
+                if full
+                else _("The partial recovery has been recorded."),
+            )
+            return redirect("cases:detail", key=case.key)
+    return _render_detail(request, case, status=400, recovery_form=form)
+
+
+@permission_required(Perm.CASE_MANAGE)
+def correct_case(request: HttpRequest, key: UUID) -> HttpResponse:
+    case = _case(request, key, Perm.CASE_MANAGE)
+    form = CorrectionForm(
+        request.POST or None,
+        initial={"first_sick_day": case.first_sick_day, "recovered_on": case.recovered_on},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.correct_case(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _show_errors(request, error, form)
+        else:
+            messages.success(
+                request, _("The case has been corrected; the timeline follows the new dates.")
+            )
+            return redirect("cases:detail", key=case.key)
+    return render(request, "cases/correct.html", {"form": form, "case": case})
+
+
+@permission_required(Perm.CASE_MANAGE)
+@require_POST
+def complete_milestone(request: HttpRequest, key: UUID, milestone_key: UUID) -> HttpResponse:
+    case = _case(request, key, Perm.CASE_MANAGE)
+    milestone = get_object_or_404(Milestone.objects.filter(case=case), key=milestone_key)
+    form = MilestoneDoneForm(request.POST, case=case)
+    if form.is_valid():
+        try:
+            services.complete_milestone(milestone=milestone, by=request.user, **form.cleaned_data)
+            messages.success(request, _("The step has been marked as done."))
+        except ValidationError as error:
+            _show_errors(request, error)
+    else:
+        _show_errors(request, ValidationError(list(form.errors.values())))
+    return redirect("cases:detail", key=case.key)
+
+
+@permission_required(Perm.NOTE_WRITE)
+@require_POST
+def add_note(request: HttpRequest, key: UUID) -> HttpResponse:
+    case = _case(request, key, Perm.NOTE_WRITE)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_note(case=case, by=request.user, text=form.cleaned_data["text"])
+        except ValidationError as error:
+            form.add_error("text", error)
+        else:
+            messages.success(request, _("The note has been saved."))
+            return redirect("cases:detail", key=case.key)
+    return _render_detail(request, case, status=400, note_form=form)
+
+
+@permission_required(Perm.NOTE_WRITE)
+@require_POST
+def add_document(request: HttpRequest, key: UUID) -> HttpResponse:
+    case = _case(request, key, Perm.NOTE_WRITE)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_document(
+                case=case,
+                by=request.user,
+                title=form.cleaned_data["title"],
+                upload=form.cleaned_data["file"],
+            )
+        except ValidationError as error:
+            _show_errors(request, error, form)
+        else:
+            messages.success(request, _("The document has been uploaded."))
+            return redirect("cases:detail", key=case.key)
+    return _render_detail(request, case, status=400, document_form=form)
+
+
+def _download(document, file_name: str) -> HttpResponse:
+    response = HttpResponse(document.content, content_type=document.content_type)
+    safe_name = "".join(ch for ch in file_name if ch.isalnum() or ch in "._- ")[:100] or "document"
+    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@permission_required(Perm.NOTE_VIEW)
+def download_document(request: HttpRequest, key: UUID, document_key: UUID) -> HttpResponse:
+    case = _case(request, key, Perm.NOTE_VIEW)
+    document = get_object_or_404(CaseDocument.objects.filter(case=case), key=document_key)
+    return _download(document, document.file_name)
+
+
+@permission_required(Perm.MEDICAL_VIEW)
+@fresh_second_factor_required
+def medical_file(request: HttpRequest, key: UUID) -> HttpResponse:
+    """The medical tab: company doctor only, after a fresh second factor."""
+    case = _case(request, key, Perm.MEDICAL_VIEW)
+    may_write = (
+        selectors.cases_visible_to(request.user, Perm.MEDICAL_WRITE).filter(pk=case.pk).exists()
+    )
+    form = NoteForm(request.POST or None)
+    if request.method == "POST":
+        if not may_write:
+            raise PermissionDenied
+        if form.is_valid():
+            services.add_medical_note(case=case, by=request.user, text=form.cleaned_data["text"])
+            messages.success(request, _("The medical note has been saved."))
+            return redirect("cases:medical", key=case.key)
+    response = render(
+        request,
+        "cases/medical_file.html",
+        {
+            "case": case,
+            "notes": case.medical_notes.select_related("author"),
+            "documents": case.medical_documents.select_related("uploaded_by"),
+            "form": form,
+            "document_form": DocumentForm(),
+            "may_write": may_write,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@permission_required(Perm.MEDICAL_WRITE)
+@fresh_second_factor_required
+@require_POST
+def add_medical_document(request: HttpRequest, key: UUID) -> HttpResponse:
+    case = _case(request, key, Perm.MEDICAL_WRITE)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_medical_document(
+                case=case,
+                by=request.user,
+                title=form.cleaned_data["title"],
+                upload=form.cleaned_data["file"],
+            )
+            messages.success(request, _("The document has been added to the medical file."))
+        except ValidationError as error:
+            _show_errors(request, error)
+    else:
+        _show_errors(request, ValidationError(list(form.errors.values())))
+    return redirect("cases:medical", key=case.key)
+
+
+@permission_required(Perm.MEDICAL_VIEW)
+@fresh_second_factor_required
+def download_medical_document(request: HttpRequest, key: UUID, document_key: UUID) -> HttpResponse:
+    case = _case(request, key, Perm.MEDICAL_VIEW)
+    document = get_object_or_404(MedicalDocument.objects.filter(case=case), key=document_key)
+    return _download(document, document.file_name)
