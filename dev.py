@@ -90,7 +90,9 @@ def demo(extra: list[str]) -> None:
     if not env.get("REDIS_URL"):
         log("no REDIS_URL: background tasks run in-process (see README)")
     manage("compile_catalogues", env=env)
+    manage("ensure_audit_database", env=env)
     manage("migrate", "--no-input", "-v", "0", env=env)
+    manage("migrate", "--database", "audit", "--no-input", "-v", "0", env=env)
     manage("seed_demo", env=env)
     address = extra[0] if extra else "localhost:8000"
     log(f"serving on http://{address}/ (Ctrl+C stops)")

@@ -27,6 +27,15 @@ class LoginForm(AuthenticationForm):
         self.cleaned_data["username"] = email
         ip = client_ip(self.request)
         if email and throttle.is_blocked(account=email, ip=ip):
+            from audit.events import record_event
+            from audit.models import Action, Outcome
+            from auth2fa.models import User
+
+            attempted = User.objects.filter(email=email).first()
+            record_event(
+                "login.blocked", Action.EXECUTE, outcome=Outcome.DENIED,
+                actor=attempted, tenant=attempted.tenant if attempted else None,
+            )  # fmt: skip
             raise forms.ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",

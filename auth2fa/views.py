@@ -18,6 +18,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.events import record_event
+from audit.models import Action, Outcome
 from auth2fa import services, throttle
 from auth2fa.forms import LoginForm, RecoveryCodeForm, TokenForm
 from auth2fa.middleware import second_factor_exempt
@@ -129,6 +131,7 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             request.session.cycle_key()
             mark_second_factor_verified(request)
+            record_event("2fa.enrol", Action.EXECUTE, actor=request.user)
             if not services.has_recovery_code(request.user):
                 request.session[SESSION_RECOVERY_CODE] = services.issue_recovery_code(
                     user=request.user
@@ -137,6 +140,7 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The authenticator app has been added."))
             return redirect(request.session.pop(SESSION_NEXT, reverse("dashboard")))
         form.add_error("token", _("This code is not correct, or has expired. Try the newest code."))
+        record_event("2fa.enrol", Action.EXECUTE, outcome=Outcome.FAILURE, actor=request.user)
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, border=2, dark="#14213d")
     return render(
         request,
@@ -180,6 +184,10 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = _check_totp(request, form)
+        record_event(
+            "2fa.verify", Action.EXECUTE, actor=request.user,
+            outcome=Outcome.SUCCESS if device is not None else Outcome.FAILURE,
+        )  # fmt: skip
         if device is not None:
             otp_login(request, device)
             request.session.cycle_key()
@@ -192,9 +200,14 @@ def verify(request: HttpRequest) -> HttpResponse:
 def step_up(request: HttpRequest) -> HttpResponse:
     """Confirm a fresh code inside a verified session, before opening the medical file."""
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and _check_totp(request, form) is not None:
-        mark_second_factor_verified(request)
-        return redirect(_safe_next(request, request.GET.get("next")))
+    if request.method == "POST" and form.is_valid():
+        confirmed = _check_totp(request, form) is not None
+        record_event(
+            "2fa.step_up", Action.EXECUTE, outcome=Outcome.SUCCESS if confirmed else Outcome.FAILURE
+        )
+        if confirmed:
+            mark_second_factor_verified(request)
+            return redirect(_safe_next(request, request.GET.get("next")))
     return render(
         request,
         "auth2fa/step_up.html",
@@ -212,12 +225,14 @@ def recover(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         email, ip = request.user.email, client_ip(request)
         if throttle.is_blocked(account=email, ip=ip):
+            record_event("2fa.recovery_code", Action.EXECUTE, outcome=Outcome.DENIED)
             form.add_error(
                 None,
                 _("Too many failed attempts. Wait %(minutes)s minutes and try again.")
                 % {"minutes": throttle.window_minutes()},
             )
         elif services.redeem_recovery_code(user=request.user, code=form.cleaned_data["code"]):
+            record_event("2fa.recovery_code", Action.EXECUTE)
             throttle.clear_account(email)
             messages.warning(
                 request,
@@ -229,5 +244,6 @@ def recover(request: HttpRequest) -> HttpResponse:
             return redirect("auth2fa:enrol")
         else:
             throttle.record_failure(account=email, ip=ip)
+            record_event("2fa.recovery_code", Action.EXECUTE, outcome=Outcome.FAILURE)
             form.add_error("code", _("This recovery code is not correct."))
     return render(request, "auth2fa/recover.html", {"form": form})

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit.events import record_read
 from auth2fa.stepup import fresh_second_factor_required
 from cases import selectors, services
 from cases.forms import (
@@ -74,6 +75,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(cases.order_by("-first_sick_day", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    record_read("case.search" if form.is_bound else "case.list", result_count=page.paginator.count)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -84,16 +86,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @permission_required(Perm.CASE_VIEW)
 def worklist(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    return render(
-        request,
-        "cases/worklist.html",
-        {"milestones": selectors.worklist_for(request.user), "today": today},
-    )
+    milestones = list(selectors.worklist_for(request.user))
+    record_read("worklist.view", result_count=len(milestones))
+    return render(request, "cases/worklist.html", {"milestones": milestones, "today": today})
 
 
 @permission_required(Perm.CASE_REPORT)
 def report_sick(request: HttpRequest, key: UUID) -> HttpResponse:
     employee = get_object_or_404(employees_visible_to(request.user, Perm.CASE_REPORT), key=key)
+    record_read("employee.view", obj=employee, subject=employee)
     form = SickReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -108,6 +109,7 @@ def report_sick(request: HttpRequest, key: UUID) -> HttpResponse:
 
 def _render_detail(request: HttpRequest, case, status: int = 200, **forms) -> HttpResponse:
     """The case page; a form that failed is passed in bound, so the user's input stays."""
+    record_read("case.view", obj=case, subject=case.employee)
     perms = user_permissions(request.user)
     today = timezone.localdate()
     milestones = list(case.milestones.all())
@@ -173,6 +175,7 @@ def report_recovery(request: HttpRequest, key: UUID) -> HttpResponse:
 @permission_required(Perm.CASE_MANAGE)
 def correct_case(request: HttpRequest, key: UUID) -> HttpResponse:
     case = _case(request, key, Perm.CASE_MANAGE)
+    record_read("case.view", obj=case, subject=case.employee)
     form = CorrectionForm(
         request.POST or None,
         initial={"first_sick_day": case.first_sick_day, "recovered_on": case.recovered_on},
@@ -256,6 +259,7 @@ def _download(document, file_name: str) -> HttpResponse:
 def download_document(request: HttpRequest, key: UUID, document_key: UUID) -> HttpResponse:
     case = _case(request, key, Perm.NOTE_VIEW)
     document = get_object_or_404(CaseDocument.objects.filter(case=case), key=document_key)
+    record_read("case_document.download", obj=document, subject=case.employee)
     return _download(document, document.file_name)
 
 
@@ -264,6 +268,7 @@ def download_document(request: HttpRequest, key: UUID, document_key: UUID) -> Ht
 def medical_file(request: HttpRequest, key: UUID) -> HttpResponse:
     """The medical tab: company doctor only, after a fresh second factor."""
     case = _case(request, key, Perm.MEDICAL_VIEW)
+    record_read("medical_file.view", obj=case, subject=case.employee)
     may_write = (
         selectors.cases_visible_to(request.user, Perm.MEDICAL_WRITE).filter(pk=case.pk).exists()
     )
@@ -318,4 +323,5 @@ def add_medical_document(request: HttpRequest, key: UUID) -> HttpResponse:
 def download_medical_document(request: HttpRequest, key: UUID, document_key: UUID) -> HttpResponse:
     case = _case(request, key, Perm.MEDICAL_VIEW)
     document = get_object_or_404(MedicalDocument.objects.filter(case=case), key=document_key)
+    record_read("medical_document.download", obj=document, subject=case.employee)
     return _download(document, document.file_name)

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from audit.events import record_event, record_read
+from audit.models import Action
 from auth2fa.models import AccountType, User
 from domains import services
 from domains.access import functional_admin_required
@@ -179,6 +181,7 @@ def _safe_cell(value: str) -> str:
 @functional_admin_required
 def roles_export_csv(request: HttpRequest) -> HttpResponse:
     header, rows = _export_rows(request)
+    record_event("roles.export", Action.EXECUTE, result_count=len(rows))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(header)
@@ -191,6 +194,7 @@ def roles_export_csv(request: HttpRequest) -> HttpResponse:
 @functional_admin_required
 def roles_export_xlsx(request: HttpRequest) -> HttpResponse:
     header, rows = _export_rows(request)
+    record_event("roles.export", Action.EXECUTE, result_count=len(rows))
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Roles")[:31]
@@ -224,19 +228,21 @@ def user_list(request: HttpRequest) -> HttpResponse:
             _("The account has been created; the user received an e-mail to choose a password."),
         )
         return redirect("domains:user_detail", key=user.key)
-    users = (
+    users = list(
         _users(request)
         .order_by("last_name", "first_name", "email")
         .prefetch_related(
             Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("role"))
         )
     )
+    record_read("user.list", result_count=len(users))
     return render(request, "domains/user_list.html", {"users": users, "form": form})
 
 
 @functional_admin_required
 def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
     subject = get_object_or_404(_users(request), key=key)
+    record_read("user.view", obj=subject)
     assignment_form = AssignmentForm(
         request.POST if "assign" in request.POST else None, tenant=request.user.tenant
     )
@@ -310,6 +316,7 @@ def approval_list(request: HttpRequest) -> HttpResponse:
         .select_related("user", "role", "requested_by", "decided_by", "user__big_registration")
         .order_by("requested_at")
     )
+    record_read("approval.list", result_count=len(waiting))
     return render(request, "domains/approval_list.html", {"waiting": waiting})
 
 

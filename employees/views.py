@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from audit.events import record_read
 from auth2fa.models import User
 from cases.selectors import cases_visible_to
 from domains import services as domain_services
@@ -59,6 +60,11 @@ def employee_list(request: HttpRequest) -> HttpResponse:
     else:
         employees = employees.order_by("surname", "first_name", "pk")
     page = Paginator(employees, PAGE_SIZE).get_page(request.GET.get("page"))
+    searched = form.is_bound and form.is_valid() and form.has_criteria()
+    # That a search ran and how many it found; never what was searched for.
+    record_read(
+        "employee.search" if searched else "employee.list", result_count=page.paginator.count
+    )
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -71,7 +77,7 @@ def employee_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "columns": _sort_columns(current_sort, sort_query.urlencode()),
             "query": query.urlencode(),
-            "searched": form.is_bound and form.is_valid() and form.has_criteria(),
+            "searched": searched,
         },
     )
 
@@ -79,6 +85,7 @@ def employee_list(request: HttpRequest) -> HttpResponse:
 @permission_required(Perm.EMPLOYEE_VIEW)
 def employee_detail(request: HttpRequest, key: UUID) -> HttpResponse:
     employee = get_object_or_404(employees_visible_to(request.user), key=key)
+    record_read("employee.view", obj=employee, subject=employee)
     may_assign = (
         employees_visible_to(request.user, Perm.CASE_ASSIGN).filter(pk=employee.pk).exists()
     )

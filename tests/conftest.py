@@ -12,11 +12,13 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
+from auditlog.context import disable_auditlog
 from django.core.cache import cache
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
 
+from audit.models import AuditExport
 from auth2fa.models import AccountType, User
 from auth2fa.stepup import SESSION_VERIFIED_AT
 from cases.models import (
@@ -42,6 +44,18 @@ from employees.models import Employee
 from verzuim.tenancy import all_tenants
 
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_collection_modifyitems(items):
+    """Every test may use both databases: requests write audit events to the audit store."""
+    for item in items:
+        if item.get_closest_marker("django_db") is None:
+            transactional = "live_server" in getattr(item, "fixturenames", ())
+            item.add_marker(
+                pytest.mark.django_db(databases=["default", "audit"], transaction=transactional)
+            )
+
+
 _numbers = itertools.count(1)
 
 
@@ -180,6 +194,14 @@ def make_world() -> SimpleNamespace:
     world.other_tenant_case = report_sick(world.other_employee)
     world.outsider = make_user(world.other_tenant, "hr@b.test")
     grant(world.outsider, other_roles["hr"], employers=[world.other_employer])
+    world.export = AuditExport.objects.create(
+        tenant=tenant, requested_by=world.auditor, reason="audit",
+        period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
+    )  # fmt: skip
+    world.other_export = AuditExport.objects.create(
+        tenant=world.other_tenant, requested_by=world.outsider, reason="audit",
+        period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
+    )  # fmt: skip
     for case in (world.case, world.other_case, world.other_tenant_case):
         add_documents(case, world.hr if case.tenant_id == tenant.pk else world.outsider)
     return world
@@ -187,7 +209,9 @@ def make_world() -> SimpleNamespace:
 
 @pytest.fixture
 def world(db) -> SimpleNamespace:
-    return make_world()
+    # Building fixtures is not a user's action: no audit events (tests/test_audit.py covers them).
+    with disable_auditlog():
+        return make_world()
 
 
 def verified_login(client, user: User) -> TOTPDevice:

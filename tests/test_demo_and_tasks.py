@@ -64,12 +64,38 @@ def test_demo_bsns_pass_the_eleven_test(demo):
     assert sample and all(bsn.is_valid(employee.bsn) for employee in sample)
 
 
-def test_celery_uses_redis_when_configured_and_runs_in_process_without():
+def test_celery_uses_redis_when_configured():
+    """Tests run tasks in-process (the audit fault tests start a real worker on Redis)."""
     if settings.REDIS_URL:
         assert app.conf.broker_url == settings.REDIS_URL
-        assert not app.conf.task_always_eager
     else:
-        assert app.conf.task_always_eager
+        assert app.conf.broker_url == "memory://"
+    assert app.conf.task_always_eager
+    assert app.conf.task_acks_late and app.conf.worker_prefetch_multiplier == 1
+
+
+def test_without_redis_the_app_runs_tasks_in_process_and_with_it_uses_the_broker():
+    import subprocess
+    import sys
+
+    script = "from django.conf import settings as s; print(s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)"  # noqa: E501
+    base = {"VERZUIM_ENV": "development", "PATH": "/usr/bin:/bin"}
+    without = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        env={**base, "REDIS_URL": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-2:]
+    with_redis = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        env={**base, "REDIS_URL": "redis://127.0.0.1:6379/1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-2:]
+    assert without == ["True", "memory://"]
+    assert with_redis == ["False", "redis://127.0.0.1:6379/1"]
 
 
 def test_expired_sessions_are_cleared_by_the_periodic_task(db):

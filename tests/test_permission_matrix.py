@@ -249,6 +249,33 @@ MATRIX = {
         },
         expect=scoped(bedrijfsarts=(200, 200, 404)),
     ),
+    # Audit exports: auditors request, auditors and functional admins decide; nobody else.
+    "audit:export_list": Entry(expect={**everyone(403), "auditor": 200, "beheer": 200}),
+    "audit:export_detail": Entry(
+        kwargs=lambda world, scope: {
+            "key": (world.other_export if scope == "tenant" else world.export).key
+        },
+        expect={**everyone(403), "auditor": ADMIN_GET, "beheer": ADMIN_GET},
+    ),
+    "audit:export_decide": Entry(
+        method="post",
+        kwargs=lambda world, scope: {
+            "key": (world.other_export if scope == "tenant" else world.export).key
+        },
+        expect={**everyone(403), "auditor": ADMIN_POST, "beheer": ADMIN_POST},
+    ),
+    "audit:export_download": Entry(
+        kwargs=lambda world, scope: {
+            "key": (world.other_export if scope == "tenant" else world.export).key,
+            "extension": "csv",
+        },
+        # Only the requesting auditor, and only once it is built (this one awaits approval: 410).
+        expect={
+            **everyone(403),
+            "auditor": {"own": 410, "other": 410, "tenant": 404},
+            "beheer": {"own": 403, "other": 403, "tenant": 404},
+        },
+    ),  # fmt: skip
     "domains:role_list": Entry(expect=only_admins(200)),
     "domains:role_create": Entry(expect=only_admins(200)),
     "domains:role_edit": Entry(kwargs=admin_object(role_of), expect=only_admins(ADMIN_GET)),

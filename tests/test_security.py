@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "VERZUIM_MASTER_KEYS": "1:" + "A" * 43 + "=",
     "ALLOWED_HOSTS": "verzuim.example.nl",
     "DATABASE_URL": "postgres://verzuim@db:5432/verzuim",
+    "AUDIT_DATABASE_URL": "postgres://verzuim@audit-db:5432/verzuim_audit",
     "REDIS_URL": "redis://redis:6379/0",
     "EMAIL_HOST": "smtp.example.nl",
 }
@@ -43,7 +44,15 @@ def test_check_deploy_is_clean_under_production_settings():
 
 @pytest.mark.parametrize("empty", [False, True], ids=["unset", "empty"])
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "VERZUIM_MASTER_KEYS", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "VERZUIM_MASTER_KEYS",
+        "DATABASE_URL",
+        "AUDIT_DATABASE_URL",
+        "REDIS_URL",
+        "ALLOWED_HOSTS",
+    ],
 )
 def test_production_refuses_to_start_without_its_secrets(missing, empty):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
@@ -65,7 +74,14 @@ def test_docker_compose_file_validates():
     result = subprocess.run([*config, "-q"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     services = subprocess.run([*config, "--services"], cwd=ROOT, capture_output=True, text=True)
-    assert set(services.stdout.split()) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services.stdout.split()) == {
+        "postgres",
+        "audit-postgres",
+        "redis",
+        "web",
+        "worker",
+        "beat",
+    }
 
 
 def test_production_refuses_a_weak_secret_key():

@@ -63,7 +63,18 @@ OTHER_TENANT_OBJECTS = {
         },
     ),
 }
+OTHER_TENANT_OBJECTS.update(
+    {
+        "audit:export_detail": ("auditor", lambda w: {"key": w.other_export.key}),
+        "audit:export_decide": ("auditor", lambda w: {"key": w.other_export.key}),
+        "audit:export_download": (
+            "auditor",
+            lambda w: {"key": w.other_export.key, "extension": "csv"},
+        ),
+    }
+)
 READ_ONLY = {
+    "audit:export_detail", "audit:export_download",
     "employees:detail", "domains:role_edit", "domains:role_compare", "domains:user_detail",
     "cases:report_sick", "cases:detail", "cases:correct", "cases:document", "cases:medical",
     "cases:medical_document",

@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "employees",
     "cases",
     "auth2fa",
+    "audit",
+    "auditlog",  # its change capture (diff) and, for the benchmark, its access logging
 ]
 
 MIDDLEWARE = [
@@ -104,6 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "auth2fa.middleware.SecondFactorRequiredMiddleware",
     "verzuim.middleware.TenantScopeMiddleware",
+    "audit.middleware.AuditMiddleware",
     "domains.access.UnplacedRoleBlockMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -140,9 +143,30 @@ DATABASE_URL = env_str(
 )
 if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL.")
+_CONN_MAX_AGE = 0 if TESTING else 60  # tests: the live server's threads must let the test DB go
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=_CONN_MAX_AGE, conn_health_checks=True
+    ),
 }
+# The audit trail lives in a database of its own (NEN 7513): append-only, read for exports only.
+# In production a separate server; by default a second database on the same server.
+AUDIT_DATABASE_URL = env_str("AUDIT_DATABASE_URL", None if PRODUCTION else "")
+if AUDIT_DATABASE_URL:
+    DATABASES["audit"] = dj_database_url.parse(
+        AUDIT_DATABASE_URL, conn_max_age=_CONN_MAX_AGE, conn_health_checks=True
+    )
+else:
+    DATABASES["audit"] = {**DATABASES["default"], "NAME": f"{DATABASES['default']['NAME']}_audit"}
+if TESTING:
+    # Lets Django empty the append-only audit table between transactional tests (see the
+    # trigger in audit/migrations/0002_append_only.py); never set outside the test suite.
+    DATABASES["audit"] = {
+        **DATABASES["audit"],
+        "OPTIONS": {**DATABASES["audit"].get("OPTIONS", {})},
+    }
+    DATABASES["audit"]["OPTIONS"]["options"] = "-c verzuim.audit_test_flush=on"
+DATABASE_ROUTERS = ["audit.router.AuditRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------
@@ -161,17 +185,32 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL  # no broker: tasks run in-process
+# No broker: tasks run in-process. Tests run them in-process too (the fault tests start a real
+# worker against Redis themselves), so every test sees the audit store it writes.
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env_bool("CELERY_TASK_ALWAYS_EAGER", TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must fail fast when Redis is down, so a page can fall back to the outbox at once.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message taken by a worker that dies unacknowledged comes back after this many seconds.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_TIMEZONE = "Europe/Amsterdam"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "auth2fa.tasks.clear_expired_sessions", "schedule": 3600},
     "retry-big-register-checks": {
         "task": "domains.tasks.check_pending_big_registrations",
         "schedule": 900,
+    },
+    "drain-audit-outbox": {"task": "audit.tasks.drain_outbox", "schedule": 60},
+    "remove-expired-audit-exports": {
+        "task": "audit.tasks.remove_expired_exports",
+        "schedule": 3600,
     },
 }
 
@@ -286,6 +325,19 @@ BIG_REGISTER_URL = env_str("BIG_REGISTER_URL", "https://api.bigregister.nl/zksrv
 if not BIG_REGISTER_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("BIG_REGISTER_URL must be an http(s) URL.")
 BIG_REGISTER_TIMEOUT = env_int("BIG_REGISTER_TIMEOUT", 10)
+
+# django-auditlog captures changes; our ChangeCapture turns them into audit events (audit/).
+AUDITLOG_LOGENTRY_MODEL = env_str("AUDITLOG_LOGENTRY_MODEL", "audit.ChangeCapture")  # bench: peer
+# auditlog's own LogEntry table is not used (ChangeCapture stores nothing): no migrations for it.
+MIGRATION_MODULES = {"auditlog": None}
+AUDITLOG_USE_BASE_MANAGER = True  # its look-ups of the old row must not need a tenant scope
+AUDITLOG_DISABLE_REMOTE_ADDR = True
+# Compare raw values (sealed columns are bytes, not text); they never leave ChangeCapture anyway.
+AUDITLOG_STORE_JSON_CHANGES = True
+
+# Audit exports for auditors: where the files are built, and how long they can be downloaded.
+AUDIT_EXPORT_DIR = env_str("AUDIT_EXPORT_DIR", str(BASE_DIR / "var" / "audit-exports"))
+AUDIT_EXPORT_HOURS = env_int("AUDIT_EXPORT_HOURS", 48)
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row

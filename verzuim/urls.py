@@ -15,4 +15,5 @@ urlpatterns = [
     path("employees/", include("employees.urls")),
     path("cases/", include("cases.urls")),
     path("manage/", include("domains.urls")),
+    path("audit/", include("audit.urls")),
 ]

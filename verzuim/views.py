@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from audit.events import record_read
 from auth2fa.middleware import second_factor_exempt
 from employees.selectors import visible_employee_counts
 
@@ -18,6 +19,7 @@ from employees.selectors import visible_employee_counts
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Start page: figures only, no names, counted through the visibility rules."""
     per_employer = visible_employee_counts(request.user)
+    record_read("dashboard.view", result_count=sum(row["total"] for row in per_employer))
     return render(
         request,
         "dashboard.html",

@@ -1,0 +1,195 @@
+"""Recording audit events.
+
+- Changes: `record_change` writes the event to the outbox in the current transaction, so the
+  change and its event commit (or roll back) together; after the commit Celery ships it.
+- Views of personal data: `record_read` collects the event on the request; AuditMiddleware hands
+  the request's events to Celery before the response is sent. If the broker cannot take them they
+  go to the outbox synchronously; if that fails too the page answers 503 rather than show
+  unaudited data (AuditUnavailable).
+
+An event holds the NEN 7513 fields with pseudonymous keys only; see audit/models.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from audit.models import Action, OutboxEvent, Outcome
+
+logger = logging.getLogger(__name__)
+
+
+class AuditUnavailable(Exception):
+    """Neither the broker nor the outbox could take an event."""
+
+
+@dataclass
+class RequestAudit:
+    """Who is acting in the current request, and the read events it collected."""
+
+    user: object = None
+    client_ip: str = ""
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    reads: list[dict] = field(default_factory=list)
+
+
+_current: ContextVar[RequestAudit | None] = ContextVar("verzuim_request_audit", default=None)
+
+
+def begin_request(audit: RequestAudit):
+    return _current.set(audit)
+
+
+def end_request(token) -> None:
+    _current.reset(token)
+
+
+def current() -> RequestAudit | None:
+    return _current.get()
+
+
+def _actor_fields(user) -> dict:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"actor_key": None, "actor_account_type": "", "actor_domain": "", "actor_roles": ""}
+    from domains.visibility import user_domain
+    from verzuim.tenancy import tenant_scope
+
+    with tenant_scope(user.tenant_id):  # also right at login, before the request has a scope
+        return {
+            "actor_key": str(user.key),
+            "actor_account_type": user.account_type,
+            "actor_domain": user_domain(user),
+            "actor_roles": ", ".join(user.role_names)[:300],
+        }
+
+
+def _key(value) -> str | None:
+    return str(value) if value is not None else None
+
+
+def build_event(
+    event_type: str,
+    action: str,
+    *,
+    outcome: str = Outcome.SUCCESS,
+    obj=None,
+    subject=None,
+    changed_fields=(),
+    result_count: int | None = None,
+    tenant=None,
+    actor=None,
+    on_behalf_of=None,
+) -> dict:
+    """An event dict for the current actor (or `actor`), about `obj` and its `subject` employee."""
+    request_audit = current()
+    user = actor if actor is not None else (request_audit.user if request_audit else None)
+    tenant_key = None
+    if tenant is not None:
+        tenant_key = tenant.key
+    elif obj is not None and hasattr(obj, "tenant_id"):
+        tenant_key = _tenant_key(obj.tenant_id)
+    elif user is not None and getattr(user, "is_authenticated", False):
+        tenant_key = _tenant_key(user.tenant_id)
+    return {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": timezone.now().isoformat(),
+        "tenant_key": _key(tenant_key),
+        "action": action,
+        "event_type": event_type,
+        "outcome": outcome,
+        **_actor_fields(user),
+        "on_behalf_of": _key(on_behalf_of),
+        "object_type": obj._meta.label_lower if obj is not None else "",
+        "object_key": _object_key(obj),
+        "subject_key": _key(getattr(subject, "key", subject)),
+        "changed_fields": sorted(changed_fields),
+        "result_count": result_count,
+        "client_ip": request_audit.client_ip if request_audit else "",
+        "request_id": request_audit.request_id if request_audit else "",
+    }
+
+
+def _object_key(obj) -> str | None:
+    """Our models' public `key` is a UUID. Anything else called `key` is not taken: django-otp's
+    TOTPDevice.key, for one, is the device's secret."""
+    key = getattr(obj, "key", None) if obj is not None else None
+    return str(key) if isinstance(key, uuid.UUID) else None
+
+
+_tenant_keys: dict[int, str] = {}
+
+
+def _tenant_key(tenant_id: int) -> str:
+    if tenant_id not in _tenant_keys:
+        from domains.models import Tenant
+
+        _tenant_keys[tenant_id] = str(
+            Tenant.objects.values_list("key", flat=True).get(pk=tenant_id)
+        )
+    return _tenant_keys[tenant_id]
+
+
+def record_change(event: dict) -> None:
+    """Store the event with the change: an outbox row in the current transaction."""
+    OutboxEvent.objects.create(event_id=event["event_id"], payload=event)
+    transaction.on_commit(ship_outbox_soon)
+
+
+def record_read(event_type: str, **fields) -> None:
+    """Note that personal data is shown; handed over before the response leaves (middleware)."""
+    event = build_event(event_type, Action.READ, **fields)
+    request_audit = current()
+    if request_audit is not None:
+        request_audit.reads.append(event)
+    else:
+        publish([event])
+
+
+def record_event(event_type: str, action: str, **fields) -> None:
+    """Any other event in a request (logins, 2FA, exports): handed over like a read."""
+    event = build_event(event_type, action, **fields)
+    request_audit = current()
+    if request_audit is not None:
+        request_audit.reads.append(event)
+    else:
+        publish([event])
+
+
+def publish(events: list[dict]) -> None:
+    """Hand events to Celery now; else to the outbox; else raise AuditUnavailable."""
+    if not events:
+        return
+    from audit.tasks import store_events
+
+    try:
+        store_events.apply_async(args=[events], retry=False)
+        return
+    except Exception:  # noqa: BLE001 - any broker (or eager writer) failure: fall back
+        logger.warning(
+            "audit: the broker did not take %d events; writing them to the outbox", len(events)
+        )
+    try:
+        with transaction.atomic():
+            OutboxEvent.objects.bulk_create(
+                [OutboxEvent(event_id=event["event_id"], payload=event) for event in events],
+                ignore_conflicts=True,
+            )
+    except DatabaseError as error:
+        raise AuditUnavailable from error
+
+
+def ship_outbox_soon() -> None:
+    """After a commit: ask Celery to drain the outbox. If the broker is down, the periodic
+    drain picks the rows up later; nothing is lost either way."""
+    from audit.tasks import drain_outbox
+
+    try:
+        drain_outbox.apply_async(retry=False)
+    except Exception:  # noqa: BLE001
+        logger.warning("audit: the broker is unavailable; the outbox is drained later")
