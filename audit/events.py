@@ -13,6 +13,7 @@ An event holds the NEN 7513 fields with pseudonymous keys only; see audit/models
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -161,19 +162,28 @@ def record_event(event_type: str, action: str, **fields) -> None:
         publish([event])
 
 
+# After the broker failed once, pages go straight to the outbox for a few seconds instead of each
+# waiting for its own connection attempt to fail (a circuit breaker).
+BROKER_RETRY_AFTER_SECONDS = 5.0
+_broker_unavailable_until = 0.0
+
+
 def publish(events: list[dict]) -> None:
     """Hand events to Celery now; else to the outbox; else raise AuditUnavailable."""
+    global _broker_unavailable_until
     if not events:
         return
     from audit.tasks import store_events
 
-    try:
-        store_events.apply_async(args=[events], retry=False)
-        return
-    except Exception:  # noqa: BLE001 - any broker (or eager writer) failure: fall back
-        logger.warning(
-            "audit: the broker did not take %d events; writing them to the outbox", len(events)
-        )
+    if time.monotonic() >= _broker_unavailable_until:
+        try:
+            store_events.apply_async(args=[events], retry=False)
+            return
+        except Exception:  # noqa: BLE001 - any broker (or eager writer) failure: fall back
+            _broker_unavailable_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
+            logger.warning(
+                "audit: the broker did not take %d events; using the outbox", len(events)
+            )
     try:
         with transaction.atomic():
             OutboxEvent.objects.bulk_create(
