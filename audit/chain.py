@@ -82,19 +82,35 @@ def _append(tenant_key: str | None, items: list[dict]) -> int:
             "sequence", "hash"
         ).first() or (0, GENESIS)
         new = []
-        for event in sorted(items, key=lambda e: (_iso(e["occurred_at"]), e["event_id"])):
+        for event in sorted(items, key=lambda e: (e["occurred_at"], e["event_id"])):
             if event["event_id"] in known:
                 continue
             known.add(event["event_id"])
             sequence += 1
             digest = chain_hash(prev_hash, event)
-            fields = {name: event.get(name) for name in EVENT_FIELDS}
-            fields["changed_fields"] = list(fields["changed_fields"] or [])
-            fields["occurred_at"] = datetime.fromisoformat(_iso(event["occurred_at"]))
-            new.append(AuditEvent(**fields, sequence=sequence, prev_hash=prev_hash, hash=digest))
+            new.append((event, sequence, prev_hash, digest))
             prev_hash = digest
-        records.bulk_create(new)
+        _copy_in(new)
     return len(new)
+
+
+COPY_COLUMNS = [*EVENT_FIELDS, "sequence", "prev_hash", "hash", "recorded_at"]
+
+
+def _copy_in(rows: list[tuple[dict, int, str, str]]) -> None:
+    """Insert with PostgreSQL's COPY: an append-only bulk write, several times faster than
+    INSERT with one parameter per value."""
+    if not rows:
+        return
+    recorded_at = datetime.now(UTC)
+    statement = f"COPY audit_auditevent ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+    occurred, changed = EVENT_FIELDS.index("occurred_at"), EVENT_FIELDS.index("changed_fields")
+    with connections[AUDIT_DB].cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for event, sequence, prev_hash, digest in rows:
+            values = [event.get(name) for name in EVENT_FIELDS]
+            values[occurred] = datetime.fromisoformat(_iso(event["occurred_at"]))
+            values[changed] = list(event.get("changed_fields") or [])
+            copy.write_row([*values, sequence, prev_hash, digest, recorded_at])
 
 
 def verify_chain(tenant_key) -> tuple[int, str] | None:

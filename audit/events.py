@@ -58,15 +58,17 @@ def current() -> RequestAudit | None:
 def _actor_fields(user) -> dict:
     if user is None or not getattr(user, "is_authenticated", False):
         return {"actor_key": None, "actor_account_type": "", "actor_domain": "", "actor_roles": ""}
-    from domains.visibility import user_domain
+    from domains.visibility import active_assignments, user_domain
     from verzuim.tenancy import tenant_scope
 
     with tenant_scope(user.tenant_id):  # also right at login, before the request has a scope
+        # The assignments the view already loaded (cached per request): no query of their own.
+        roles = sorted({assignment.role.name for assignment in active_assignments(user)})
         return {
             "actor_key": str(user.key),
             "actor_account_type": user.account_type,
             "actor_domain": user_domain(user),
-            "actor_roles": ", ".join(user.role_names)[:300],
+            "actor_roles": ", ".join(roles)[:300],
         }
 
 
@@ -177,7 +179,8 @@ def publish(events: list[dict]) -> None:
 
     if time.monotonic() >= _broker_unavailable_until:
         try:
-            store_events.apply_async(args=[events], retry=False)
+            # argsrepr: Celery would otherwise render the whole batch into its message headers.
+            store_events.apply_async(args=[events], retry=False, argsrepr=f"[{len(events)} events]")
             return
         except Exception:  # noqa: BLE001 - any broker (or eager writer) failure: fall back
             _broker_unavailable_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
