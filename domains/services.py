@@ -278,9 +278,13 @@ def _schedule_big_check(registration_pk: int) -> None:
 
 
 def _activate_awaiting_big(user_id: int) -> int:
-    return RoleAssignment.objects.filter(
-        user_id=user_id, status=AssignmentStatus.AWAITING_BIG
-    ).update(status=AssignmentStatus.ACTIVE)
+    """Approved medical assignments become active once the BIG register confirmed the doctor.
+    Saved one by one (not with update()) so each activation is an audit event of its own."""
+    waiting = RoleAssignment.objects.filter(user_id=user_id, status=AssignmentStatus.AWAITING_BIG)
+    for assignment in waiting:
+        assignment.status = AssignmentStatus.ACTIVE
+        assignment.save(update_fields=["status"])
+    return len(waiting)
 
 
 @transaction.atomic

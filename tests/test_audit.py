@@ -89,6 +89,26 @@ def test_a_second_factors_secret_never_reaches_the_audit_store(client, world):
     assert device.key not in dump
 
 
+def test_activating_medical_access_is_recorded(world):
+    from domains import services as domain_services
+    from domains.models import AssignmentStatus, BigCheckStatus, BigRegistration
+    from tests.conftest import make_user
+
+    doctor = make_user(world.tenant, "arts2@a.test")
+    assignment = domain_services.assign_role(
+        user=doctor, role=world.roles["bedrijfsarts"], provider=world.arbo, by=world.beheer
+    )
+    BigRegistration.objects.create(
+        tenant=world.tenant, user=doctor, big_number="19012345601", status=BigCheckStatus.VERIFIED
+    )
+    since = last_pk()
+    domain_services.approve_assignment(assignment=assignment, by=world.beheer2)
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.ACTIVE
+    changes = [r for r in new_records(since) if r.event_type == "domains.roleassignment.update"]
+    assert any(r.changed_fields == ["status"] and r.object_key == assignment.key for r in changes)
+
+
 def test_a_search_records_that_it_ran_and_how_many_it_found_never_the_terms(client, world):
     verified_login(client, world.hr)
     since = last_pk()
