@@ -69,7 +69,7 @@ def test_celery_uses_redis_when_configured():
     if settings.REDIS_URL:
         assert app.conf.broker_url == settings.REDIS_URL
     else:
-        assert app.conf.broker_url == "memory://"
+        assert app.conf.broker_url == "memory://localhost/"
     assert app.conf.task_always_eager
     assert app.conf.task_acks_late and app.conf.worker_prefetch_multiplier == 1
 
@@ -94,7 +94,7 @@ def test_without_redis_the_app_runs_tasks_in_process_and_with_it_uses_the_broker
         text=True,
         check=True,
     ).stdout.split()[-2:]
-    assert without == ["True", "memory://"]
+    assert without == ["True", "memory://localhost/"]
     assert with_redis == ["False", "redis://127.0.0.1:6379/1"]
 
 

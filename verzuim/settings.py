@@ -183,7 +183,7 @@ else:
     # Without Redis (the demo default) each process keeps its own throttling counters.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # in-process; a host keeps kombu quiet
 CELERY_RESULT_BACKEND = None
 # No broker: tasks run in-process. Tests run them in-process too (the fault tests start a real
 # worker against Redis themselves), so every test sees the audit store it writes.
