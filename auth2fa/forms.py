@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from auth2fa import throttle
-from verzuim.net import client_ip
+from verzuim.net import address_allowed, client_ip
 
 
 class LoginForm(AuthenticationForm):
@@ -49,6 +49,18 @@ class LoginForm(AuthenticationForm):
             raise
         throttle.clear_account(email)
         return cleaned
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if not address_allowed(client_ip(self.request), user.tenant.allowed_ip_ranges):
+            raise forms.ValidationError(
+                _(
+                    "Your organisation allows logins only from its own network; "
+                    "you are connecting from %(ip)s."
+                ),
+                code="ip_refused",
+                params={"ip": client_ip(self.request)},
+            )
 
 
 class TokenForm(forms.Form):

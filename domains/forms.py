@@ -130,7 +130,12 @@ class ContractForm(forms.ModelForm):
 class TenantSettingsForm(forms.ModelForm):
     class Meta:
         model = Tenant
-        fields = ["unplaced_role_deadline", "medical_step_up_minutes", "extra_medical_terms"]
+        fields = [
+            "unplaced_role_deadline",
+            "medical_step_up_minutes",
+            "extra_medical_terms",
+            "allowed_ip_ranges",
+        ]
         widgets = {"unplaced_role_deadline": forms.DateInput(attrs={"type": "date"})}
 
 

@@ -45,6 +45,13 @@ class Tenant(models.Model):
         blank=True,
         help_text=_("One term per line, in addition to the standard list."),
     )
+    allowed_ip_ranges = models.TextField(
+        _("allowed IP ranges"),
+        blank=True,
+        help_text=_(
+            "One address or CIDR range per line (IPv4 or IPv6). Empty: every address is allowed."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -53,6 +60,14 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from verzuim.net import parse_ranges
+
+        try:
+            parse_ranges(self.allowed_ip_ranges)
+        except ValidationError as error:
+            raise ValidationError({"allowed_ip_ranges": error.messages}) from None
 
 
 class TenantOwned(models.Model):

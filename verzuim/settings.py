@@ -73,6 +73,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required in production.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Proxies whose X-Forwarded-For we believe (CIDR ranges); none by default.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -107,6 +109,7 @@ MIDDLEWARE = [
     "auth2fa.middleware.SecondFactorRequiredMiddleware",
     "verzuim.middleware.TenantScopeMiddleware",
     "audit.middleware.AuditMiddleware",
+    "verzuim.middleware.AllowedIpRangeMiddleware",
     "domains.access.UnplacedRoleBlockMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
