@@ -50,6 +50,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Access ends on leaving (seed 001: within 24 hours): a last day, and/or the person's own
+    # employee record, whose end of employment ends the account too (auth2fa.tasks).
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    employee = models.ForeignKey(
+        "employees.Employee",
+        verbose_name=_("own employee record"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = UserManager()
 

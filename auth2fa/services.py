@@ -6,6 +6,8 @@ import base64
 import secrets
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -75,3 +77,32 @@ def redeem_recovery_code(*, user: User, code: str) -> bool:
     for device in devices_for_user(user, confirmed=None):
         device.delete()
     return True
+
+
+def end_sessions_of(user_ids: set[int]) -> int:
+    """Delete the database sessions of these users (every device they are logged in on)."""
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if int(session.get_decoded().get("_auth_user_id", 0) or 0) in user_ids:
+            session.delete()
+            ended += 1
+    return ended
+
+
+def deactivate_leavers() -> int:
+    """Deactivate accounts whose valid-until date has passed, or whose linked employee's
+    employment has ended, and end their sessions. Saved one by one, so each is audited."""
+    today = timezone.localdate()
+    leavers = list(
+        User.objects.filter(is_active=True).filter(
+            Q(valid_until__lt=today) | Q(employee__employment_end__lt=today)
+        )
+    )
+    for user in leavers:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    if leavers:
+        end_sessions_of({user.pk for user in leavers})
+    return len(leavers)

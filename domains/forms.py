@@ -95,6 +95,35 @@ class NewUserForm(forms.ModelForm):
         return email
 
 
+class AccountValidityForm(forms.Form):
+    """When an account ends: a last day, and/or the person's own employee record (by its unique
+    key, so the admin needs no access to employee data)."""
+
+    valid_until = forms.DateField(
+        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    employee_key = forms.UUIDField(
+        label=_("Unique key of the user's own employee record"),
+        required=False,
+        help_text=_("The account ends when this employee's employment ends."),
+    )
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean_employee_key(self):
+        from employees.models import Employee
+
+        key = self.cleaned_data["employee_key"]
+        if key is None:
+            return None
+        employee = Employee.objects.filter(tenant=self.tenant, key=key).first()
+        if employee is None:
+            raise forms.ValidationError(_("No employee with this unique key in this environment."))
+        return employee
+
+
 class BigNumberForm(forms.Form):
     big_number = forms.CharField(label=_("BIG number"), max_length=11, min_length=11)
 

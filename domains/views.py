@@ -26,6 +26,7 @@ from auth2fa.models import AccountType, User
 from domains import services
 from domains.access import functional_admin_required
 from domains.forms import (
+    AccountValidityForm,
     AssignmentForm,
     BigNumberForm,
     CompareForm,
@@ -247,6 +248,20 @@ def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
         request.POST if "assign" in request.POST else None, tenant=request.user.tenant
     )
     big_form = BigNumberForm(request.POST if "big" in request.POST else None)
+    validity_form = AccountValidityForm(
+        request.POST if "validity" in request.POST else None,
+        tenant=request.user.tenant,
+        initial={
+            "valid_until": subject.valid_until,
+            "employee_key": getattr(subject.employee, "key", None),
+        },
+    )
+    if "validity" in request.POST and validity_form.is_valid():
+        subject.valid_until = validity_form.cleaned_data["valid_until"]
+        subject.employee = validity_form.cleaned_data["employee_key"]
+        subject.save(update_fields=["valid_until", "employee"])
+        messages.success(request, _("The account's end has been saved."))
+        return redirect("domains:user_detail", key=subject.key)
     if request.method == "POST":
         try:
             if "assign" in request.POST and assignment_form.is_valid():
@@ -288,6 +303,7 @@ def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
             "assignments": assignments,
             "assignment_form": assignment_form,
             "big_form": big_form,
+            "validity_form": validity_form,
             "big": BigRegistration.objects.filter(user=subject).first(),
             "is_member": subject.account_type == AccountType.MEMBER,
         },

@@ -209,6 +209,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = "Europe/Amsterdam"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "auth2fa.tasks.clear_expired_sessions", "schedule": 3600},
+    "end-access-of-leavers": {"task": "auth2fa.tasks.end_access_of_leavers", "schedule": 900},
     "retry-big-register-checks": {
         "task": "domains.tasks.check_pending_big_registrations",
         "schedule": 900,
