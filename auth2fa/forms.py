@@ -4,7 +4,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from auth2fa import throttle
+from audit.events import record_event
+from audit.models import Action, Outcome
+from auth2fa import services, throttle
 from verzuim.net import address_allowed, client_ip
 
 
@@ -23,35 +25,47 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
 
     def clean(self):
+        """Refuse while locked: an existing account by its tenant's lockout policy (kept on the
+        user), an unknown address by a counter in the cache (the same message, so nobody learns
+        which addresses have accounts), and every address by its own failure count."""
+        from auth2fa.models import User
+
         email = (self.cleaned_data.get("username") or "").lower()
         self.cleaned_data["username"] = email
         ip = client_ip(self.request)
-        if email and throttle.is_blocked(account=email, ip=ip):
-            from audit.events import record_event
-            from audit.models import Action, Outcome
-            from auth2fa.models import User
-
-            attempted = User.objects.filter(email=email).first()
+        account = (
+            User.objects.filter(email=email).select_related("tenant").first() if email else None
+        )
+        locked = throttle.ip_blocked(ip) or (
+            account.is_locked if account else bool(email) and throttle.account_blocked(email)
+        )
+        if locked:
             record_event(
                 "login.blocked", Action.EXECUTE, outcome=Outcome.DENIED,
-                actor=attempted, tenant=attempted.tenant if attempted else None,
+                actor=account, tenant=account.tenant if account else None,
             )  # fmt: skip
+            minutes = account.tenant.lockout_minutes if account else throttle.window_minutes()
             raise forms.ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": throttle.window_minutes()},
+                self.error_messages["throttled"], code="throttled", params={"minutes": minutes}
             )
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            if email:
-                throttle.record_failure(account=email, ip=ip)
+            throttle.record_ip_failure(ip)
+            if account is not None:
+                services.register_failed_login(account)
+            elif email:
+                throttle.record_account_failure(email)
             raise
-        throttle.clear_account(email)
+        services.clear_failed_logins(account)
         return cleaned
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
+        if user.is_blocked:
+            raise forms.ValidationError(
+                _("This account has been blocked. Contact your functional admin."), code="blocked"
+            )
         if not address_allowed(client_ip(self.request), user.tenant.allowed_ip_ranges):
             raise forms.ValidationError(
                 _(

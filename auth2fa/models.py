@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from functools import cached_property
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -53,6 +54,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Access ends on leaving (seed 001: within 24 hours): a last day, and/or the person's own
     # employee record, whose end of employment ends the account too (auth2fa.tasks).
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    is_blocked = models.BooleanField(_("blocked by a functional admin"), default=False)
+    failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     employee = models.ForeignKey(
         "employees.Employee",
         verbose_name=_("own employee record"),
@@ -76,6 +81,28 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Pseudonymous on purpose (see conventions: no personal data in __str__).
         return f"User {self.key}"
 
+    def set_password(self, raw_password) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+        self._password_to_remember = self.password if raw_password is not None else None
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        remembered = self.__dict__.pop("_password_to_remember", None)
+        if remembered:  # the history that reuse is checked against (hashes only)
+            PasswordHistory.objects.create(user=self, password_hash=remembered)
+
+    @property
+    def password_expired(self) -> bool:
+        days = self.tenant.password_max_age_days
+        if not days or self.password_changed_at is None:
+            return False
+        return timezone.now() - self.password_changed_at > timedelta(days=days)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
     @property
     def display_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part) or self.email
@@ -92,6 +119,20 @@ class User(AbstractBaseUser, PermissionsMixin):
             .order_by("role__name")
             .values_list("role__name", flat=True)
         )
+
+
+class PasswordHistory(models.Model):
+    """Hashes of a user's earlier passwords, so a recent one cannot be chosen again."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password_hash = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Password history of user {self.user_id}"
 
 
 class RecoveryCode(models.Model):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import secrets
+from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -106,3 +108,38 @@ def deactivate_leavers() -> int:
     if leavers:
         end_sessions_of({user.pk for user in leavers})
     return len(leavers)
+
+
+def register_failed_login(user: User) -> None:
+    """Count a wrong password; at the tenant's threshold the account locks for its period."""
+    from audit.events import record_event
+
+    policy = user.tenant
+    user.failed_logins += 1
+    fields = ["failed_logins"]
+    if user.failed_logins >= policy.lockout_attempts:
+        user.locked_until = timezone.now() + timedelta(minutes=policy.lockout_minutes)
+        user.failed_logins = 0
+        fields.append("locked_until")
+        record_event("login.lockout", "E", outcome="denied", actor=user)
+    User.objects.filter(pk=user.pk).update(**{name: getattr(user, name) for name in fields})
+
+
+def clear_failed_logins(user: User | None) -> None:
+    if user is not None and (user.failed_logins or user.locked_until):
+        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+
+
+@transaction.atomic
+def set_blocked(*, user: User, blocked: bool, by: User) -> None:
+    """A functional admin blocks or unblocks an account; blocking ends its sessions at once."""
+    from domains.services import require_functional_admin
+
+    require_functional_admin(by)
+    if user.tenant_id != by.tenant_id or user.pk == by.pk:
+        raise PermissionDenied
+    user.is_blocked = blocked
+    user.locked_until = None
+    user.save(update_fields=["is_blocked", "locked_until"])
+    if blocked:
+        end_sessions_of({user.pk})

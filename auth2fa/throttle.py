@@ -33,16 +33,29 @@ def _increment(key: str) -> None:
         cache.add(key, 1, timeout=window)
 
 
+def account_blocked(account: str) -> bool:
+    return _count(_key("account", account)) >= settings.LOGIN_FAILURES_PER_ACCOUNT
+
+
+def ip_blocked(ip: str) -> bool:
+    return _count(_key("ip", ip)) >= settings.LOGIN_FAILURES_PER_IP
+
+
 def is_blocked(*, account: str, ip: str) -> bool:
-    return (
-        _count(_key("account", account)) >= settings.LOGIN_FAILURES_PER_ACCOUNT
-        or _count(_key("ip", ip)) >= settings.LOGIN_FAILURES_PER_IP
-    )
+    return account_blocked(account) or ip_blocked(ip)
+
+
+def record_account_failure(account: str) -> None:
+    _increment(_key("account", account))
+
+
+def record_ip_failure(ip: str) -> None:
+    _increment(_key("ip", ip))
 
 
 def record_failure(*, account: str, ip: str) -> None:
-    _increment(_key("account", account))
-    _increment(_key("ip", ip))
+    record_account_failure(account)
+    record_ip_failure(ip)
 
 
 def clear_account(account: str) -> None:

@@ -20,4 +20,5 @@ urlpatterns = [
     path("2fa/verify/", views.verify, name="verify"),
     path("2fa/recover/", views.recover, name="recover"),
     path("2fa/confirm/", views.step_up, name="step_up"),
+    path("password/", views.password_change, name="password_change"),
 ]

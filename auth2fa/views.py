@@ -23,7 +23,7 @@ from audit.models import Action, Outcome
 from auth2fa import services, throttle
 from auth2fa.forms import LoginForm, RecoveryCodeForm, TokenForm
 from auth2fa.middleware import second_factor_exempt
-from auth2fa.stepup import mark_second_factor_verified
+from auth2fa.stepup import fresh_second_factor_required, mark_second_factor_verified
 from verzuim.net import client_ip
 
 SESSION_NEXT = "auth2fa_next"
@@ -103,6 +103,22 @@ password_reset_complete = second_factor_exempt(
         template_name="auth2fa/password_reset_complete.html"
     )
 )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password: the tenant's policy applies; needs a fresh second factor."""
+
+    template_name = "auth2fa/password_change.html"
+    success_url = reverse_lazy("dashboard")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
+password_change = fresh_second_factor_required(PasswordChangeView.as_view())
+password_change.changes_password = True
 
 
 @second_factor_exempt

@@ -164,6 +164,11 @@ class TenantSettingsForm(forms.ModelForm):
             "medical_step_up_minutes",
             "extra_medical_terms",
             "allowed_ip_ranges",
+            "password_min_length",
+            "password_max_age_days",
+            "password_history",
+            "lockout_attempts",
+            "lockout_minutes",
         ]
         widgets = {"unplaced_role_deadline": forms.DateInput(attrs={"type": "date"})}
 

@@ -45,6 +45,24 @@ class Tenant(models.Model):
         blank=True,
         help_text=_("One term per line, in addition to the standard list."),
     )
+    # Password policy (seed 001), with secure defaults; the minimum length cannot go below 12.
+    password_min_length = models.PositiveSmallIntegerField(
+        _("minimum password length"),
+        default=12,
+        validators=[MinValueValidator(12), MaxValueValidator(128)],
+    )
+    password_max_age_days = models.PositiveSmallIntegerField(
+        _("password expires after (days, 0 = never)"), default=365
+    )
+    password_history = models.PositiveSmallIntegerField(
+        _("recent passwords that may not be reused"), default=5, validators=[MaxValueValidator(24)]
+    )
+    lockout_attempts = models.PositiveSmallIntegerField(
+        _("failed logins before an account locks"), default=5, validators=[MinValueValidator(3)]
+    )
+    lockout_minutes = models.PositiveSmallIntegerField(
+        _("minutes an account stays locked"), default=15, validators=[MinValueValidator(1)]
+    )
     allowed_ip_ranges = models.TextField(
         _("allowed IP ranges"),
         blank=True,

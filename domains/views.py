@@ -23,6 +23,7 @@ from openpyxl.styles import Font
 from audit.events import record_event, record_read
 from audit.models import Action
 from auth2fa.models import AccountType, User
+from auth2fa.services import set_blocked
 from domains import services
 from domains.access import functional_admin_required
 from domains.forms import (
@@ -256,6 +257,15 @@ def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
             "employee_key": getattr(subject.employee, "key", None),
         },
     )
+    if "block" in request.POST or "unblock" in request.POST:
+        set_blocked(user=subject, blocked="block" in request.POST, by=request.user)
+        messages.success(
+            request,
+            _("The account has been blocked.")
+            if "block" in request.POST
+            else _("The account has been unblocked."),
+        )
+        return redirect("domains:user_detail", key=subject.key)
     if "validity" in request.POST and validity_form.is_valid():
         subject.valid_until = validity_form.cleaned_data["valid_until"]
         subject.employee = validity_form.cleaned_data["employee_key"]

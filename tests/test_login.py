@@ -36,14 +36,22 @@ def test_a_wrong_password_gives_one_message_for_all_cases(client, world):
     assert message in wrong.content.decode() and message in unknown.content.decode()
 
 
-def test_failures_are_throttled_per_account(client, world, settings):
-    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+def test_failures_lock_an_account_by_its_tenants_policy(client, world):
+    world.tenant.lockout_attempts = 3
+    world.tenant.save()
     for attempt in range(3):
         login(client, "hr@a.test", "wrong password!", ip=f"192.0.2.{attempt}")
     blocked = login(client, "hr@a.test", ip="198.51.100.7")  # right password, other address
     assert blocked.status_code == 200
     assert "Te veel mislukte pogingen" in blocked.content.decode()
     assert login(client, "casemanager@a.test").status_code == 302  # other accounts are unaffected
+
+
+def test_an_unknown_address_gets_the_same_answer(client, world, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    for _ in range(3):
+        login(client, "nobody@a.test", "wrong password!")
+    assert "Te veel mislukte pogingen" in login(client, "nobody@a.test").content.decode()
 
 
 def test_failures_are_throttled_per_address(client, world, settings):
@@ -54,8 +62,9 @@ def test_failures_are_throttled_per_address(client, world, settings):
     assert login(client, "hr@a.test", ip="203.0.113.10").status_code == 302
 
 
-def test_a_success_resets_the_account_counter(client, world, settings):
-    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+def test_a_success_resets_the_account_counter(client, world):
+    world.tenant.lockout_attempts = 3
+    world.tenant.save()
     login(client, "hr@a.test", "wrong password!")
     login(client, "hr@a.test", "wrong password!")
     assert login(client, "hr@a.test").status_code == 302

@@ -148,6 +148,7 @@ MATRIX = {
         },
     ),
     "auth2fa:step_up": Entry(expect=everyone(200)),
+    "auth2fa:password_change": Entry(expect=everyone(200)),
     "cases:list": Entry(expect={**everyone(200), "beheer": 403, "auditor": 403}),
     "cases:worklist": Entry(expect={**everyone(200), "beheer": 403, "auditor": 403}),
     "cases:report_sick": Entry(

@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "auth2fa.middleware.SecondFactorRequiredMiddleware",
+    "auth2fa.middleware.PasswordExpiryMiddleware",
     "verzuim.middleware.TenantScopeMiddleware",
     "audit.middleware.AuditMiddleware",
     "verzuim.middleware.AllowedIpRangeMiddleware",
@@ -233,10 +234,8 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
-    },
+    # The tenant's policy: its minimum length (never below 12) and no recent passwords again.
+    {"NAME": "auth2fa.password_policy.TenantPasswordPolicyValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
