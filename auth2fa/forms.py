@@ -107,3 +107,8 @@ class RecoveryCodeForm(forms.Form):
             attrs={"autocomplete": "off", "autofocus": True, "spellcheck": "false"}
         ),
     )
+
+
+class RenameFactorForm(forms.Form):
+    device = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Name"), max_length=64)

@@ -6,10 +6,11 @@ import base64
 import secrets
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -143,3 +144,46 @@ def set_blocked(*, user: User, blocked: bool, by: User) -> None:
     user.save(update_fields=["is_blocked", "locked_until"])
     if blocked:
         end_sessions_of({user.pk})
+
+
+def confirmed_devices(user: User) -> list[TOTPDevice]:
+    return list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"))
+
+
+@transaction.atomic
+def remove_factor(*, user: User, device_id: int) -> None:
+    """Remove one of the user's own factors; at least one must stay."""
+    devices = confirmed_devices(user)
+    device = next((d for d in devices if d.pk == device_id), None)
+    if device is None:
+        raise PermissionDenied
+    if len(devices) == 1:
+        raise ValidationError(
+            _("Keep at least one second factor: add another one before removing this one.")
+        )
+    device.delete()
+
+
+def rename_factor(*, user: User, device_id: int, name: str) -> None:
+    device = TOTPDevice.objects.filter(user=user, pk=device_id, confirmed=True).first()
+    if device is None:
+        raise PermissionDenied
+    device.name = name.strip()[:64] or device.name
+    device.save(update_fields=["name"])
+
+
+@transaction.atomic
+def reset_second_factors(*, user: User, by: User) -> None:
+    """A functional admin resets a user's factors (device lost, no recovery code): the user
+    enrols again at the next login; running sessions end. Each deletion is audited."""
+    from audit.events import record_event
+    from domains.services import require_functional_admin
+
+    require_functional_admin(by)
+    if user.tenant_id != by.tenant_id or user.pk == by.pk:
+        raise PermissionDenied
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    record_event("2fa.reset", "E", obj=user)
+    end_sessions_of({user.pk})

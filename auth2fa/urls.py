@@ -21,4 +21,6 @@ urlpatterns = [
     path("2fa/recover/", views.recover, name="recover"),
     path("2fa/confirm/", views.step_up, name="step_up"),
     path("password/", views.password_change, name="password_change"),
+    path("account/", views.account, name="account"),
+    path("account/change/", views.account_change, name="account_change"),
 ]

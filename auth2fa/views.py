@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import segno
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -15,15 +17,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.events import record_event
 from audit.models import Action, Outcome
 from auth2fa import services, throttle
-from auth2fa.forms import LoginForm, RecoveryCodeForm, TokenForm
+from auth2fa.forms import LoginForm, RecoveryCodeForm, RenameFactorForm, TokenForm
 from auth2fa.middleware import second_factor_exempt
-from auth2fa.stepup import fresh_second_factor_required, mark_second_factor_verified
+from auth2fa.stepup import (
+    fresh_second_factor_required,
+    mark_second_factor_verified,
+    second_factor_is_fresh,
+)
 from verzuim.net import client_ip
 
 SESSION_NEXT = "auth2fa_next"
@@ -136,6 +143,13 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
     """Step 2 (app): scan the QR code or type the secret, then confirm with a code."""
     if not _may_enrol(request):
         return redirect("auth2fa:verify")
+    _remember_next(request)
+    adding_another = services.has_confirmed_factor(request.user)
+    if adding_another and not second_factor_is_fresh(
+        request, request.user.tenant.medical_step_up_minutes
+    ):
+        # Adding a factor to an account that has one is a change of factors: fresh proof first.
+        return redirect_to_login(request.get_full_path(), reverse("auth2fa:step_up"))
     device = services.start_totp_enrolment(
         user=request.user, device_id=request.session.get(SESSION_TOTP_DEVICE)
     )
@@ -263,3 +277,44 @@ def recover(request: HttpRequest) -> HttpResponse:
             record_event("2fa.recovery_code", Action.EXECUTE, outcome=Outcome.FAILURE)
             form.add_error("code", _("This recovery code is not correct."))
     return render(request, "auth2fa/recover.html", {"form": form})
+
+
+def account(request: HttpRequest) -> HttpResponse:
+    """ "Mijn Account": the user's own factors, recovery code, password and language. Every
+    change here needs a second factor fresher than the tenant's window."""
+    return render(
+        request,
+        "auth2fa/account.html",
+        {
+            "devices": services.confirmed_devices(request.user),
+            "has_recovery_code": services.has_recovery_code(request.user),
+            "rename_form": RenameFactorForm(),
+        },
+    )
+
+
+@fresh_second_factor_required
+@require_POST
+def account_change(request: HttpRequest) -> HttpResponse:
+    action = request.POST.get("action")
+    try:
+        if action == "remove":
+            services.remove_factor(user=request.user, device_id=int(request.POST.get("device", 0)))
+            messages.success(request, _("The second factor has been removed."))
+        elif action == "rename":
+            form = RenameFactorForm(request.POST)
+            if form.is_valid():
+                services.rename_factor(
+                    user=request.user,
+                    device_id=form.cleaned_data["device"],
+                    name=form.cleaned_data["name"],
+                )
+                messages.success(request, _("The second factor has been renamed."))
+        elif action == "recovery_code":
+            request.session[SESSION_RECOVERY_CODE] = services.issue_recovery_code(user=request.user)
+            request.session[SESSION_NEXT] = reverse("auth2fa:account")
+            return redirect("auth2fa:recovery_code")
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("auth2fa:account")

@@ -23,7 +23,7 @@ from openpyxl.styles import Font
 from audit.events import record_event, record_read
 from audit.models import Action
 from auth2fa.models import AccountType, User
-from auth2fa.services import set_blocked
+from auth2fa.services import reset_second_factors, set_blocked
 from domains import services
 from domains.access import functional_admin_required
 from domains.forms import (
@@ -257,6 +257,13 @@ def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
             "employee_key": getattr(subject.employee, "key", None),
         },
     )
+    if "reset_factors" in request.POST:
+        reset_second_factors(user=subject, by=request.user)
+        messages.success(
+            request,
+            _("The second factors have been reset: the user sets up a new one at the next login."),
+        )
+        return redirect("domains:user_detail", key=subject.key)
     if "block" in request.POST or "unblock" in request.POST:
         set_blocked(user=subject, blocked="block" in request.POST, by=request.user)
         messages.success(

@@ -149,6 +149,8 @@ MATRIX = {
     ),
     "auth2fa:step_up": Entry(expect=everyone(200)),
     "auth2fa:password_change": Entry(expect=everyone(200)),
+    "auth2fa:account": Entry(expect=everyone(200)),
+    "auth2fa:account_change": Entry(method="post", expect=everyone(302)),
     "cases:list": Entry(expect={**everyone(200), "beheer": 403, "auditor": 403}),
     "cases:worklist": Entry(expect={**everyone(200), "beheer": 403, "auditor": 403}),
     "cases:report_sick": Entry(
