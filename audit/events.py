@@ -146,12 +146,7 @@ def record_change(event: dict) -> None:
 
 def record_read(event_type: str, **fields) -> None:
     """Note that personal data is shown; handed over before the response leaves (middleware)."""
-    event = build_event(event_type, Action.READ, **fields)
-    request_audit = current()
-    if request_audit is not None:
-        request_audit.reads.append(event)
-    else:
-        publish([event])
+    record_event(event_type, Action.READ, **fields)
 
 
 def record_event(event_type: str, action: str, **fields) -> None:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.events import record_event
 from audit.models import Action, Outcome
 from auth2fa import services, throttle
+from auth2fa.models import User
 from verzuim.net import address_allowed, client_ip
 
 
@@ -28,8 +29,6 @@ class LoginForm(AuthenticationForm):
         """Refuse while locked: an existing account by its tenant's lockout policy (kept on the
         user), an unknown address by a counter in the cache (the same message, so nobody learns
         which addresses have accounts), and every address by its own failure count."""
-        from auth2fa.models import User
-
         email = (self.cleaned_data.get("username") or "").lower()
         self.cleaned_data["username"] = email
         ip = client_ip(self.request)

@@ -65,10 +65,6 @@ def has_recovery_code(user: User) -> bool:
     return RecoveryCode.objects.filter(user=user).exists()
 
 
-def verification_devices(user: User) -> list:
-    return list(devices_for_user(user, confirmed=True))
-
-
 @transaction.atomic
 def redeem_recovery_code(*, user: User, code: str) -> bool:
     """Use the recovery code once: it and the user's (lost) factors are removed, so the user must

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.events import record_event
 from audit.models import Action, Outcome
@@ -191,8 +190,7 @@ def recovery_code(request: HttpRequest) -> HttpResponse:
 
 def _check_totp(request: HttpRequest, form: TokenForm):
     """The user's authenticator app that accepts the code, or None with the reason on the form."""
-    devices = [d for d in services.verification_devices(request.user) if isinstance(d, TOTPDevice)]
-    for device in devices:
+    for device in services.confirmed_devices(request.user):
         allowed, _info = device.verify_is_allowed()
         if not allowed:
             form.add_error(None, _("Too many wrong codes. Wait a moment and try again."))

@@ -29,7 +29,6 @@ from cases.forms import (
 from cases.models import CaseDocument, MedicalDocument, Milestone
 from domains.access import permission_required
 from domains.permissions import Perm
-from domains.visibility import user_permissions
 from employees.selectors import employees_visible_to
 
 PAGE_SIZE = 25
@@ -107,33 +106,29 @@ def report_sick(request: HttpRequest, key: UUID) -> HttpResponse:
     return render(request, "cases/report_sick.html", {"form": form, "employee": employee})
 
 
+def _may(request: HttpRequest, case, perm: str) -> bool:
+    """Does one of the user's roles grant `perm` on this very case (not just somewhere)?"""
+    return selectors.cases_visible_to(request.user, perm).filter(pk=case.pk).exists()
+
+
 def _render_detail(request: HttpRequest, case, status: int = 200, **forms) -> HttpResponse:
     """The case page; a form that failed is passed in bound, so the user's input stays."""
     record_read("case.view", obj=case, subject=case.employee)
-    perms = user_permissions(request.user)
     today = timezone.localdate()
     milestones = list(case.milestones.all())
-    may_manage = (
-        selectors.cases_visible_to(request.user, Perm.CASE_MANAGE).filter(pk=case.pk).exists()
-    )
-    may_read_notes = (
-        selectors.cases_visible_to(request.user, Perm.NOTE_VIEW).filter(pk=case.pk).exists()
-    )
+    may_manage = _may(request, case, Perm.CASE_MANAGE)
+    may_read_notes = _may(request, case, Perm.NOTE_VIEW)
     context = {
         "case": case,
         "periods": case.periods.all(),
         "incapacity": case.incapacity_changes.all(),
         "corrections": case.corrections.select_related("corrected_by") if may_manage else [],
         "milestones": [(m, m.state(today)) for m in milestones],
-        "may_report": selectors.cases_visible_to(request.user, Perm.CASE_REPORT)
-        .filter(pk=case.pk)
-        .exists(),
+        "may_report": _may(request, case, Perm.CASE_REPORT),
         "may_manage": may_manage,
         "may_read_notes": may_read_notes,
-        "may_write_notes": Perm.NOTE_WRITE in perms and may_read_notes,
-        "may_open_medical": selectors.cases_visible_to(request.user, Perm.MEDICAL_VIEW)
-        .filter(pk=case.pk)
-        .exists(),
+        "may_write_notes": may_read_notes and _may(request, case, Perm.NOTE_WRITE),
+        "may_open_medical": _may(request, case, Perm.MEDICAL_VIEW),
         "notes": case.notes.select_related("author") if may_read_notes else [],
         "documents": case.documents.select_related("uploaded_by") if may_read_notes else [],
         "note_form": NoteForm(),
@@ -269,9 +264,7 @@ def medical_file(request: HttpRequest, key: UUID) -> HttpResponse:
     """The medical tab: company doctor only, after a fresh second factor."""
     case = _case(request, key, Perm.MEDICAL_VIEW)
     record_read("medical_file.view", obj=case, subject=case.employee)
-    may_write = (
-        selectors.cases_visible_to(request.user, Perm.MEDICAL_WRITE).filter(pk=case.pk).exists()
-    )
+    may_write = _may(request, case, Perm.MEDICAL_WRITE)
     form = NoteForm(request.POST or None)
     if request.method == "POST":
         if not may_write:
