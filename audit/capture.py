@@ -19,6 +19,12 @@ NOT_TRACKED = [
     "last_login", "throttling_failure_timestamp", "throttling_failure_count", "last_t",
     "last_used_at",
 ]  # fmt: skip
+# Per model: a second factor's one-time code and its expiry change at every SMS (the sending is
+# an event of its own), a key's counter at every use.
+NOT_TRACKED_OF = {
+    "auth2fa.smsdevice": ["token", "valid_until"],
+    "auth2fa.securitykey": ["sign_count"],
+}
 # auditlog's action numbers (LogEntry.Action) -> ours; audit.models imports this module, so the
 # numbers are spelled out here: CREATE 0, UPDATE 1, DELETE 2, ACCESS 3.
 ACTIONS = {0: ("C", "create"), 1: ("U", "update"), 2: ("D", "delete"), 3: ("R", "view")}
@@ -127,7 +133,7 @@ def tracked_models() -> list[tuple]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from audit.models import AuditExport
-    from auth2fa.models import RecoveryCode, User
+    from auth2fa.models import RecoveryCode, SecurityKey, SMSDevice, User
     from cases import models as cases
     from domains import models as domains
     from employees.models import Employee, EmployeeUserObjectPermission
@@ -140,7 +146,8 @@ def tracked_models() -> list[tuple]:
         (cases.AbsenceCase, ()), (cases.AbsencePeriod, ()), (cases.IncapacityChange, ()),
         (cases.CaseCorrection, ()), (cases.CaseNote, ()), (cases.CaseDocument, ()),
         (cases.MedicalNote, ()), (cases.MedicalDocument, ()), (cases.Milestone, ()),
-        (User, ()), (RecoveryCode, ()), (TOTPDevice, ()), (AuditExport, ()),
+        (User, ()), (RecoveryCode, ()), (TOTPDevice, ()), (SMSDevice, ()), (SecurityKey, ()),
+        (AuditExport, ()),
     ]  # fmt: skip
 
 
@@ -155,7 +162,11 @@ def connect() -> None:
         if not auditlog.contains(model):
             auditlog.register(
                 model,
-                exclude_fields=[*NOT_TRACKED, *sealed],
+                exclude_fields=[
+                    *NOT_TRACKED,
+                    *sealed,
+                    *NOT_TRACKED_OF.get(model._meta.label_lower, []),
+                ],
                 m2m_fields=set(m2m_fields),
                 serialize_data=False,
             )

@@ -109,5 +109,37 @@ class RecoveryCodeForm(forms.Form):
 
 
 class RenameFactorForm(forms.Form):
-    device = forms.IntegerField(widget=forms.HiddenInput)
+    device = forms.CharField(max_length=100, widget=forms.HiddenInput)
     name = forms.CharField(label=_("Name"), max_length=64)
+
+
+class PhoneNumberForm(forms.Form):
+    number = forms.CharField(
+        label=_("Mobile number"),
+        max_length=30,
+        help_text=_("A Dutch number such as 06 12345678, or a number with its country code."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "tel", "inputmode": "tel", "autofocus": True}
+        ),
+    )
+
+    def clean_number(self) -> str:
+        from auth2fa.sms import normalise_mobile_number
+
+        return normalise_mobile_number(self.cleaned_data["number"])
+
+
+class SecurityKeyForm(forms.Form):
+    """A name for the new key; `credential` is filled in by the browser (static/js/app.js)."""
+
+    name = forms.CharField(
+        label=_("Name of the key"),
+        max_length=64,
+        initial=_("Security key"),
+        help_text=_("So you can tell your keys apart, for example “Blue YubiKey”."),
+    )
+    credential = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20000)
+
+
+class SecurityKeyAnswerForm(forms.Form):
+    credential = forms.CharField(widget=forms.HiddenInput, max_length=20000)

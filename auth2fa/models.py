@@ -6,12 +6,17 @@ import uuid
 from datetime import timedelta
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, SideChannelDevice, ThrottlingMixin
+
+from domains.models import TenantOwned
 
 
 class UserManager(BaseUserManager):
@@ -58,6 +63,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The factor asked for first at login (its django-otp persistent id); the others are offered.
+    default_factor = models.CharField(max_length=100, blank=True, editable=False)
     employee = models.ForeignKey(
         "employees.Employee",
         verbose_name=_("own employee record"),
@@ -155,3 +162,111 @@ class RecoveryCode(models.Model):
 
 def normalise_recovery_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+class SMSDevice(ThrottlingMixin, SideChannelDevice):
+    """A mobile number that receives a six-digit code per login (short-lived and single-use).
+
+    The number is stored normalised (E.164, e.g. +31612345678); pages show it masked.
+    """
+
+    number = models.CharField(_("mobile number"), max_length=16)
+
+    class Meta(SideChannelDevice.Meta):
+        verbose_name = _("SMS number")
+        verbose_name_plural = _("SMS numbers")
+
+    def __str__(self) -> str:
+        return f"SMS device {self.pk}"
+
+    def get_throttle_factor(self) -> int:
+        return settings.OTP_TOTP_THROTTLE_FACTOR
+
+    def verify_token(self, token) -> bool:
+        """The current code, once, before it expires; wrong guesses back off exponentially."""
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return False
+        now = timezone.now()
+        if self.token and now < self.valid_until and constant_time_compare(str(token), self.token):
+            self.token = None  # single use
+            self.valid_until = now
+            self.throttle_reset(commit=False)
+            self.save()
+            return True
+        self.throttle_increment()
+        return False
+
+    @property
+    def masked_number(self) -> str:
+        return mask_number(self.number)
+
+
+def mask_number(number: str) -> str:
+    """+31612345678 -> +316••••••78: enough to recognise one's own phone, not to call it."""
+    return number[:4] + "•" * max(0, len(number) - 6) + number[-2:] if number else ""
+
+
+class SecurityKey(Device):
+    """A FIDO2/WebAuthn or FIDO U2F security key: one registered credential.
+
+    `credential_data` is the attested credential data (id, public key, AAGUID) as python-fido2
+    encodes it. Keys registered through the old U2F API carry `u2f_appid`: their credential is
+    scoped to that AppID URL instead of the RP id, and they sign in through the `appid` extension.
+    """
+
+    credential_id = models.CharField(max_length=1400, unique=True, editable=False)
+    credential_data = models.BinaryField(editable=False)
+    sign_count = models.PositiveBigIntegerField(default=0, editable=False)
+    u2f_appid = models.CharField(max_length=200, blank=True, editable=False)
+    clone_warning = models.BooleanField(
+        _("possible clone detected"),
+        default=False,
+        help_text=_("The key reported a signature counter lower than before."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta(Device.Meta):
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")
+
+    def __str__(self) -> str:
+        return f"Security key {self.pk}"
+
+    def verify_token(self, token) -> bool:
+        return False  # a key answers a WebAuthn challenge, never a typed code (auth2fa.webauthn)
+
+
+class SMSMessage(TenantOwned):
+    """One SMS sent (or attempted) for a second factor: what the cost report counts.
+
+    No number and no code: the tenant, the employer it is charged to (the user's own employer,
+    or the one employer their roles reach; empty when that is not a single one), when, why, and
+    how the gateway answered.
+    """
+
+    class Purpose(models.TextChoices):
+        ENROL = "enrol", _("Setting up SMS")
+        LOGIN = "login", _("Login")
+        STEP_UP = "step_up", _("Fresh confirmation")
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    employer = models.ForeignKey(
+        "domains.Employer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["tenant", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"SMS message {self.key}"

@@ -12,9 +12,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, user_has_device
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from auth2fa.models import RecoveryCode, User
+from auth2fa.models import RecoveryCode, SecurityKey, SMSDevice, User
 
 # Unambiguous upper-case letters and digits: 32 symbols, so each character carries 5 bits.
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -44,8 +45,7 @@ def confirm_totp(*, device: TOTPDevice, token: str) -> bool:
     """Confirm a new authenticator app with a code from it (throttled and replay-safe)."""
     if not device.verify_token(token):
         return False
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    confirm_device(user=device.user, device=device)
     return True
 
 
@@ -142,30 +142,75 @@ def set_blocked(*, user: User, blocked: bool, by: User) -> None:
         end_sessions_of({user.pk})
 
 
-def confirmed_devices(user: User) -> list[TOTPDevice]:
-    return list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"))
+# The kinds of second factor, in the order pages list them.
+FACTOR_KINDS = {TOTPDevice: "app", SMSDevice: "sms", SecurityKey: "key"}
+
+
+def factor_kind(device: Device) -> str:
+    return FACTOR_KINDS[type(device)]
+
+
+def confirmed_devices(user: User) -> list[Device]:
+    """All of the user's working second factors: apps, SMS numbers and security keys."""
+    return [
+        device
+        for model in FACTOR_KINDS
+        for device in model.objects.filter(user=user, confirmed=True).order_by("pk")
+    ]
+
+
+def find_factor(user: User, persistent_id: str) -> Device:
+    """One of the user's own confirmed factors by its persistent id, else PermissionDenied."""
+    device = next((d for d in confirmed_devices(user) if d.persistent_id == persistent_id), None)
+    if device is None:
+        raise PermissionDenied
+    return device
+
+
+def default_factor(user: User, devices: list[Device]) -> Device | None:
+    """The factor the user chose as default, or the first one they set up."""
+    chosen = next((d for d in devices if d.persistent_id == user.default_factor), None)
+    return chosen or (devices[0] if devices else None)
+
+
+def set_default_factor(*, user: User, persistent_id: str) -> None:
+    user.default_factor = find_factor(user, persistent_id).persistent_id
+    user.save(update_fields=["default_factor"])
 
 
 @transaction.atomic
-def remove_factor(*, user: User, device_id: int) -> None:
+def remove_factor(*, user: User, persistent_id: str) -> None:
     """Remove one of the user's own factors; at least one must stay."""
-    devices = confirmed_devices(user)
-    device = next((d for d in devices if d.pk == device_id), None)
-    if device is None:
-        raise PermissionDenied
-    if len(devices) == 1:
+    device = find_factor(user, persistent_id)
+    if len(confirmed_devices(user)) == 1:
         raise ValidationError(
             _("Keep at least one second factor: add another one before removing this one.")
         )
     device.delete()
+    if user.default_factor == persistent_id:
+        user.default_factor = ""
+        user.save(update_fields=["default_factor"])
 
 
-def rename_factor(*, user: User, device_id: int, name: str) -> None:
-    device = TOTPDevice.objects.filter(user=user, pk=device_id, confirmed=True).first()
-    if device is None:
-        raise PermissionDenied
+def rename_factor(*, user: User, persistent_id: str, name: str) -> None:
+    device = find_factor(user, persistent_id)
     device.name = name.strip()[:64] or device.name
     device.save(update_fields=["name"])
+
+
+def start_sms_enrolment(*, user: User, number: str) -> SMSDevice:
+    """A new, unconfirmed SMS number (replacing one being set up); confirmed by its first code."""
+    SMSDevice.objects.filter(user=user, confirmed=False).delete()
+    return SMSDevice.objects.create(user=user, name="SMS", number=number, confirmed=False)
+
+
+def confirm_device(*, user: User, device: Device) -> None:
+    """A new factor works: confirm it, and make it the default when it is the user's first."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    if not user.default_factor or len(confirmed_devices(user)) == 1:
+        user.default_factor = device.persistent_id
+        user.save(update_fields=["default_factor"])
 
 
 @transaction.atomic
@@ -181,5 +226,8 @@ def reset_second_factors(*, user: User, by: User) -> None:
     for device in devices_for_user(user, confirmed=None):
         device.delete()
     RecoveryCode.objects.filter(user=user).delete()
+    if user.default_factor:
+        user.default_factor = ""
+        user.save(update_fields=["default_factor"])
     record_event("2fa.reset", "E", obj=user)
     end_sessions_of({user.pk})

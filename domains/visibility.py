@@ -161,3 +161,32 @@ def visible_employees(user: User, perm: str = Perm.EMPLOYEE_VIEW) -> QuerySet[Em
     if scope == NOTHING:
         return Employee.unscoped.none()
     return Employee.objects.filter(tenant_id=user.tenant_id).filter(scope)
+
+
+def employers_in_scope(user: User) -> set[int]:
+    """The ids of the employers the user's active roles reach: explicit employers, the employers
+    of explicit departments, and for provider roles the employers under current contract. Used to
+    charge costs (SMS) to a customer, never to decide what is visible."""
+    from domains.models import Department
+
+    employer_ids: set[int] = set()
+    today = timezone.localdate()
+    for assignment in active_assignments(user):
+        explicit = _employer_ids(assignment)
+        employer_ids.update(explicit)
+        paths = [path for path in assignment.scope_department_paths if path]
+        if paths:
+            employer_ids.update(
+                Department.unscoped.filter(tenant_id=user.tenant_id, path__in=paths).values_list(
+                    "employer_id", flat=True
+                )
+            )
+        if assignment.provider_id and not explicit:
+            employer_ids.update(
+                ServiceContract.unscoped.filter(
+                    provider_id=assignment.provider_id, starts_on__lte=today
+                )
+                .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+                .values_list("employer_id", flat=True)
+            )
+    return employer_ids

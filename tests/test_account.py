@@ -31,7 +31,7 @@ def test_changes_need_a_fresh_second_factor(client, world):
     device = verified_login(client, world.hr)
     stale(client)
     response = client.post(
-        reverse(CHANGE), {"action": "rename", "device": device.pk, "name": "Nieuwe naam"}
+        reverse(CHANGE), {"action": "rename", "device": device.persistent_id, "name": "Nieuwe naam"}
     )
     assert response.url.startswith(reverse("auth2fa:step_up"))
     device.refresh_from_db()
@@ -42,24 +42,24 @@ def test_changes_need_a_fresh_second_factor(client, world):
 
 def test_a_factor_is_renamed(client, world):
     device = verified_login(client, world.hr)
-    client.post(reverse(CHANGE), {"action": "rename", "device": device.pk, "name": "Telefoon werk"})
+    client.post(reverse(CHANGE), {"action": "rename", "device": device.persistent_id, "name": "Telefoon werk"})
     device.refresh_from_db()
     assert device.name == "Telefoon werk"
 
 
 def test_the_last_factor_cannot_be_removed_but_a_second_one_can(client, world):
     device = verified_login(client, world.hr)
-    client.post(reverse(CHANGE), {"action": "remove", "device": device.pk})
+    client.post(reverse(CHANGE), {"action": "remove", "device": device.persistent_id})
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
     spare = TOTPDevice.objects.create(user=world.hr, name="reserve", confirmed=True)
-    client.post(reverse(CHANGE), {"action": "remove", "device": spare.pk})
+    client.post(reverse(CHANGE), {"action": "remove", "device": spare.persistent_id})
     assert not TOTPDevice.objects.filter(pk=spare.pk).exists()
 
 
 def test_another_users_factor_cannot_be_touched(client, world):
     verified_login(client, world.hr)
     theirs = TOTPDevice.objects.create(user=world.manager, name="van een ander", confirmed=True)
-    response = client.post(reverse(CHANGE), {"action": "rename", "device": theirs.pk, "name": "x"})
+    response = client.post(reverse(CHANGE), {"action": "rename", "device": theirs.persistent_id, "name": "x"})
     assert response.status_code == 403
     theirs.refresh_from_db()
     assert theirs.name == "van een ander"

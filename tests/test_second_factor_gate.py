@@ -19,6 +19,8 @@ SECOND_FACTOR_EXEMPT = {
     "auth2fa:password_reset_complete",
     "auth2fa:enrol",
     "auth2fa:enrol_totp",
+    "auth2fa:enrol_sms",
+    "auth2fa:enrol_key",
     "auth2fa:verify",
     "auth2fa:recover",
     "set_language",

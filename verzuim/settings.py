@@ -332,6 +332,40 @@ if not BIG_REGISTER_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("BIG_REGISTER_URL must be an http(s) URL.")
 BIG_REGISTER_TIMEOUT = env_int("BIG_REGISTER_TIMEOUT", 10)
 
+# SMS as a second factor. Production sends through an HTTP gateway; development and the demo write
+# each message to a file (and the console) so the code can be read there. Tests use memory.
+SMS_BACKEND = env_str(
+    "SMS_BACKEND",
+    "auth2fa.sms.HttpGatewayBackend"
+    if PRODUCTION
+    else "auth2fa.sms.MemoryBackend"
+    if TESTING
+    else "auth2fa.sms.FileBackend",
+)
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms-outbox.txt"))
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_ORIGINATOR = env_str("SMS_GATEWAY_ORIGINATOR", "Verzuim")
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 5)  # seconds per attempt
+SMS_GATEWAY_RETRIES = env_int("SMS_GATEWAY_RETRIES", 2)  # extra attempts on network/5xx/429
+SMS_CODE_VALID_SECONDS = env_int("SMS_CODE_VALID_SECONDS", 300)
+SMS_RESEND_SECONDS = env_int("SMS_RESEND_SECONDS", 30)  # minimum wait between two messages
+SMS_PER_USER_PER_HOUR = env_int("SMS_PER_USER_PER_HOUR", 5)
+SMS_PER_NUMBER_PER_HOUR = env_int("SMS_PER_NUMBER_PER_HOUR", 5)
+SMS_DEFAULT_REGION = "NL"  # numbers typed without a country code are Dutch
+SMS_PRICE_CENTS = env_int("SMS_PRICE_CENTS", 8)  # seed 002: 8 cents per SMS, charged per customer
+
+# Security keys (WebAuthn / FIDO U2F). The relying party is fixed here, never read from the Host
+# header: a key registered for one RP id works nowhere else.
+WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", None if PRODUCTION else "localhost")
+WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Verzuim")
+WEBAUTHN_ORIGINS = env_list(
+    "WEBAUTHN_ORIGINS", "" if PRODUCTION else "http://localhost:8000,https://localhost:8000"
+)
+# Keys registered with the old U2F API are scoped to an AppID URL instead of the RP id; the
+# browser's `appid` extension lets them sign in still (an https URL on the same site).
+WEBAUTHN_U2F_APPID = env_str("WEBAUTHN_U2F_APPID", "")
+
 # django-auditlog captures changes; our ChangeCapture turns them into audit events (audit/).
 AUDITLOG_LOGENTRY_MODEL = env_str("AUDITLOG_LOGENTRY_MODEL", "audit.ChangeCapture")  # bench: peer
 # auditlog's own LogEntry table is not used (ChangeCapture stores nothing): no migrations for it.

@@ -10,3 +10,41 @@ document.addEventListener("click", (event) => {
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 });
+
+// Security keys: a <form data-webauthn="create|get" data-webauthn-options="id"> asks the browser
+// for a credential with the options in that JSON script element, puts the browser's answer in the
+// form's hidden "credential" field and submits. Failures show the form's data-error-text.
+function webauthnCeremony(form) {
+  const options = JSON.parse(document.getElementById(form.dataset.webauthnOptions).textContent);
+  const status = form.querySelector("[data-webauthn-status]");
+  const button = form.querySelector("button[type=submit]");
+  const ask = form.dataset.webauthn === "create"
+    ? () => navigator.credentials.create({
+        publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey),
+      })
+    : () => navigator.credentials.get({
+        publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey),
+      });
+  if (button) button.disabled = true;
+  if (status) { status.hidden = false; status.textContent = form.dataset.waitText || ""; }
+  Promise.resolve()
+    .then(() => {
+      if (!window.PublicKeyCredential) throw new Error("WebAuthn is not available");
+      return ask();
+    })
+    .then((credential) => {
+      form.querySelector("input[name=credential]").value = JSON.stringify(credential.toJSON());
+      form.submit();
+    })
+    .catch(() => {
+      if (button) button.disabled = false;
+      if (status) status.textContent = form.dataset.errorText || "";
+    });
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-webauthn]");
+  if (!form || form.querySelector("input[name=credential]").value) return;
+  event.preventDefault();
+  webauthnCeremony(form);
+});
