@@ -23,7 +23,7 @@ NOT_TRACKED = [
 # an event of its own), a key's counter at every use.
 NOT_TRACKED_OF = {
     "auth2fa.smsdevice": ["token", "valid_until"],
-    "auth2fa.securitykey": ["sign_count"],
+    "auth2fa.securitykey": ["sign_count", "credential_data"],
 }
 # auditlog's action numbers (LogEntry.Action) -> ours; audit.models imports this module, so the
 # numbers are spelled out here: CREATE 0, UPDATE 1, DELETE 2, ACCESS 3.

@@ -291,10 +291,10 @@ def enrol_key(request: HttpRequest) -> HttpResponse:
             key = webauthn.complete_registration(
                 user=request.user,
                 state=state,
-                response=json.loads(form.cleaned_data["credential"] or "null"),
+                response=_browser_answer(form.cleaned_data["credential"]),
                 name=form.cleaned_data["name"],
             )
-        except (webauthn.WebAuthnError, ValueError):
+        except webauthn.WebAuthnError:
             form.add_error(None, _("The security key was not registered. Try again."))
             _enrolment_failed(request)
         else:
@@ -326,15 +326,24 @@ def _check_code(devices: list, form: TokenForm):
     return None
 
 
+def _browser_answer(text: str) -> dict:
+    """The credential the browser posted (PublicKeyCredential.toJSON()), as a dict."""
+    try:
+        answer = json.loads(text or "null")
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise webauthn.WebAuthnError("The browser's answer could not be read.")
+    return answer
+
+
 def _check_key(request: HttpRequest, form: SecurityKeyAnswerForm):
     try:
         return webauthn.complete_authentication(
             user=request.user,
             state=request.session.pop(SESSION_WEBAUTHN_STATE, None),
-            response=json.loads(form.cleaned_data["credential"]),
+            response=_browser_answer(form.cleaned_data["credential"]),
         )
-    except ValueError:
-        form.add_error(None, _("The security key's answer could not be read. Try again."))
     except webauthn.WebAuthnError as error:
         if error.clone:
             record_event("2fa.key_clone_warning", Action.EXECUTE, outcome=Outcome.DENIED)

@@ -68,7 +68,10 @@ def _all_tenants_scope():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttling counters live in the cache (Redis in CI: REDIS_URL's database is cleared)."""
+    from auth2fa.sms import MemoryBackend
+
     cache.clear()
+    MemoryBackend.outbox.clear()
     yield
     cache.clear()
 

@@ -42,7 +42,10 @@ def test_changes_need_a_fresh_second_factor(client, world):
 
 def test_a_factor_is_renamed(client, world):
     device = verified_login(client, world.hr)
-    client.post(reverse(CHANGE), {"action": "rename", "device": device.persistent_id, "name": "Telefoon werk"})
+    client.post(
+        reverse(CHANGE),
+        {"action": "rename", "device": device.persistent_id, "name": "Telefoon werk"},
+    )
     device.refresh_from_db()
     assert device.name == "Telefoon werk"
 
@@ -59,7 +62,9 @@ def test_the_last_factor_cannot_be_removed_but_a_second_one_can(client, world):
 def test_another_users_factor_cannot_be_touched(client, world):
     verified_login(client, world.hr)
     theirs = TOTPDevice.objects.create(user=world.manager, name="van een ander", confirmed=True)
-    response = client.post(reverse(CHANGE), {"action": "rename", "device": theirs.persistent_id, "name": "x"})
+    response = client.post(
+        reverse(CHANGE), {"action": "rename", "device": theirs.persistent_id, "name": "x"}
+    )
     assert response.status_code == 403
     theirs.refresh_from_db()
     assert theirs.name == "van een ander"
