@@ -254,3 +254,46 @@ def send_code(device: SMSDevice, purpose: str) -> None:
     record.status = SMSMessage.Status.SENT
     record.save()
     _count_sent(user, device.number)
+
+
+# -- The cost report ---------------------------------------------------------------------------
+
+
+def cost_report(year: int, price_cents: int) -> dict:
+    """Messages sent in `year` in the current tenant, per month and per employer, with their
+    cost at `price_cents` each. Failed messages are not charged and not counted."""
+    from decimal import Decimal
+
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    grouped = (
+        SMSMessage.objects.filter(status=SMSMessage.Status.SENT, sent_at__year=year)
+        .annotate(month=TruncMonth("sent_at"))
+        .values("month", "employer__name")
+        .annotate(count=Count("pk"))
+        .order_by("month", "employer__name")
+    )
+    price = Decimal(price_cents) / 100
+    rows = [
+        {
+            "month": row["month"].date(),
+            "employer": row["employer__name"],
+            "count": row["count"],
+            "cost": row["count"] * price,
+        }
+        for row in grouped
+    ]
+    months: dict = {}
+    for row in rows:
+        total = months.setdefault(row["month"], {"month": row["month"], "count": 0, "cost": 0})
+        total["count"] += row["count"]
+        total["cost"] += row["cost"]
+    count = sum(row["count"] for row in rows)
+    return {
+        "rows": rows,
+        "months": list(months.values()),
+        "count": count,
+        "cost": count * price,
+        "price": price,
+    }

@@ -169,6 +169,7 @@ class TenantSettingsForm(forms.ModelForm):
             "password_history",
             "lockout_attempts",
             "lockout_minutes",
+            "sms_price_cents",
         ]
         widgets = {"unplaced_role_deadline": forms.DateInput(attrs={"type": "date"})}
 

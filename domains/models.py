@@ -22,6 +22,12 @@ def default_role_deadline() -> date:
     return timezone.localdate() + timedelta(days=90)
 
 
+def default_sms_price_cents() -> int:
+    from django.conf import settings
+
+    return settings.SMS_PRICE_CENTS  # seed 002: 8 cents
+
+
 class Tenant(models.Model):
     """An environment (omgeving): one customer installation. The root of all tenant data."""
 
@@ -62,6 +68,12 @@ class Tenant(models.Model):
     )
     lockout_minutes = models.PositiveSmallIntegerField(
         _("minutes an account stays locked"), default=15, validators=[MinValueValidator(1)]
+    )
+    sms_price_cents = models.PositiveSmallIntegerField(
+        _("price per SMS (cents)"),
+        default=default_sms_price_cents,
+        validators=[MaxValueValidator(1000)],
+        help_text=_("What each SMS sent as a second factor costs, in the SMS cost report."),
     )
     allowed_ip_ranges = models.TextField(
         _("allowed IP ranges"),

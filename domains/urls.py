@@ -18,4 +18,6 @@ urlpatterns = [
     path("approvals/<uuid:key>/", views.approval_decide, name="approval_decide"),
     path("providers/", views.provider_list, name="provider_list"),
     path("settings/", views.tenant_settings, name="tenant_settings"),
+    path("sms-costs/", views.sms_costs, name="sms_costs"),
+    path("sms-costs/export.csv", views.sms_costs_csv, name="sms_costs_csv"),
 ]

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
@@ -24,6 +25,7 @@ from audit.events import record_event, record_read
 from audit.models import Action
 from auth2fa.models import AccountType, User
 from auth2fa.services import reset_second_factors, set_blocked
+from auth2fa.sms import cost_report
 from domains import services
 from domains.access import functional_admin_required
 from domains.forms import (
@@ -418,3 +420,47 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request, "domains/tenant_settings.html", {"form": form, "reference_roles": REFERENCE_ROLES}
     )
+
+
+def _report_year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = timezone.localdate().year
+    return min(max(year, 2000), 2100)
+
+
+@functional_admin_required
+def sms_costs(request: HttpRequest) -> HttpResponse:
+    """SMS sent as a second factor, per month and per employer, with their cost (seed 002)."""
+    year = _report_year(request)
+    report = cost_report(year, request.user.tenant.sms_price_cents)
+    record_event("sms_costs.view", Action.READ, result_count=len(report["rows"]))
+    return render(
+        request,
+        "domains/sms_costs.html",
+        {"report": report, "year": year, "years": range(timezone.localdate().year, 2017, -1)},
+    )
+
+
+@functional_admin_required
+def sms_costs_csv(request: HttpRequest) -> HttpResponse:
+    year = _report_year(request)
+    report = cost_report(year, request.user.tenant.sms_price_cents)
+    record_event("sms_costs.export", Action.EXECUTE, result_count=len(report["rows"]))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([_("Month"), _("Employer"), _("Number of SMS"), _("Cost (EUR)")])
+    for row in report["rows"]:
+        writer.writerow(
+            [
+                row["month"].strftime("%Y-%m"),
+                _safe_cell(row["employer"] or _("Not one employer")),
+                row["count"],
+                f"{row['cost']:.2f}".replace(".", ","),
+            ]
+        )
+    writer.writerow([_("Total"), "", report["count"], f"{report['cost']:.2f}".replace(".", ",")])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sms-kosten-{year}.csv"'
+    return response

@@ -157,8 +157,8 @@ def test_second_factor_events_are_recorded(client, world):
 NO_PERSONAL_DATA = {
     "health", "auth2fa:login", "auth2fa:password_reset", "auth2fa:password_reset_done",
     "auth2fa:password_reset_confirm", "auth2fa:password_reset_complete", "auth2fa:enrol",
-    "auth2fa:enrol_totp", "auth2fa:recovery_code", "auth2fa:step_up", "auth2fa:password_change",
-    "auth2fa:account",
+    "auth2fa:enrol_totp", "auth2fa:enrol_sms", "auth2fa:enrol_key", "auth2fa:recovery_code",
+    "auth2fa:step_up", "auth2fa:password_change", "auth2fa:account",
     "domains:role_list",
     "domains:role_create", "domains:role_edit", "domains:role_compare", "domains:role_matrix",
     "domains:provider_list", "domains:tenant_settings", "audit:export_list",

@@ -299,6 +299,8 @@ MATRIX = {
     ),
     "domains:provider_list": Entry(expect=only_admins(200)),
     "domains:tenant_settings": Entry(expect=only_admins(200)),
+    "domains:sms_costs": Entry(expect=only_admins(200)),
+    "domains:sms_costs_csv": Entry(expect=only_admins(200)),
 }
 ROUTES = {route.name: route for route in all_routes()}
 
