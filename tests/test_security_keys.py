@@ -119,7 +119,7 @@ def test_a_counter_that_goes_back_is_refused_and_the_key_flagged(client, world):
     assert "gekopieerd" in response.content.decode()
     stored = SecurityKey.objects.get(user=world.hr)
     assert stored.clone_warning and stored.sign_count == 5
-    assert AuditEvent.objects.filter(event="2fa.key_clone_warning").exists()
+    assert AuditEvent.objects.filter(event_type="2fa.key_clone_warning").exists()
     # From now on the key is not offered, and not accepted, even with a higher counter.
     page = client.get(reverse("auth2fa:verify") + "?method=key")
     assert page.context.get("no_usable_key")

@@ -58,19 +58,19 @@ def test_wrong_numbers_say_what_is_wrong(typed, code):
 def test_enrolment_by_sms_records_the_message_against_tenant_and_employer(client, world):
     password_login(client, "manager@a.test")
     response = client.post(
-        reverse("auth2fa:enrol_sms"), {"action": "number", "number": "06 12345678"}
+        reverse("auth2fa:enrol_sms"), {"action": "number", "number": "06 23456789"}
     )
     assert response.status_code == 302
     number, text = sms.MemoryBackend.outbox[-1]
-    assert number == "+31612345678" and "5 minuten" in text
+    assert number == "+31623456789" and "5 minuten" in text
     page = client.get(reverse("auth2fa:enrol_sms")).content.decode()
-    assert "+316••••••78" in page and "12345678" not in page
+    assert "+316••••••89" in page and "23456789" not in page
     response = client.post(
         reverse("auth2fa:enrol_sms"), {"action": "confirm", "token": last_code()}
     )
     assert response.url == reverse("auth2fa:recovery_code")
     device = SMSDevice.objects.get(user=world.manager)
-    assert device.confirmed and device.number == "+31612345678"
+    assert device.confirmed and device.number == "+31623456789"
     message = SMSMessage.unscoped.get()
     # The manager's role reaches one employer (a department of A): the SMS is charged there.
     assert (message.tenant, message.employer, message.status, message.purpose) == (
