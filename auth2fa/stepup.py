@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -31,7 +32,19 @@ def fresh_second_factor_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not second_factor_is_fresh(request, request.user.tenant.medical_step_up_minutes):
-            return redirect_to_login(request.get_full_path(), reverse("auth2fa:step_up"))
+            return redirect_to_login(_come_back_to(request), reverse("auth2fa:step_up"))
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def _come_back_to(request: HttpRequest) -> str:
+    """Where to return after the fresh confirmation. A form post cannot be replayed by a
+    redirect, so it returns to the page the form was on (the step-up view checks the address
+    is ours); the user then submits again."""
+    if request.method == "GET":
+        return request.get_full_path()
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    if referer.netloc == request.get_host() and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return reverse("dashboard")

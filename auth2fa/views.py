@@ -510,6 +510,7 @@ def account(request: HttpRequest) -> HttpResponse:
             ],
             "methods": ENROLMENT_METHODS,
             "has_recovery_code": services.has_recovery_code(request.user),
+            "fresh": second_factor_is_fresh(request, request.user.tenant.medical_step_up_minutes),
         },
     )
 

@@ -36,8 +36,27 @@ def test_changes_need_a_fresh_second_factor(client, world):
     assert response.url.startswith(reverse("auth2fa:step_up"))
     device.refresh_from_db()
     assert device.name != "Nieuwe naam"
-    adding = client.get(reverse("auth2fa:enrol_totp"))
-    assert adding.url.startswith(reverse("auth2fa:step_up"))  # adding a factor is a change too
+    for kind in ("enrol_totp", "enrol_sms", "enrol_key"):  # adding a factor is a change too
+        adding = client.get(reverse(f"auth2fa:{kind}"))
+        assert adding.url.startswith(reverse("auth2fa:step_up"))
+
+
+def test_after_the_fresh_confirmation_a_form_post_returns_to_its_page(client, world):
+    device = verified_login(client, world.hr)
+    stale(client)
+    assert "Bevestig dat u het bent" in client.get(reverse("auth2fa:account")).content.decode()
+    response = client.post(
+        reverse(CHANGE),
+        {"action": "rename", "device": device.persistent_id, "name": "x"},
+        HTTP_REFERER="http://testserver" + reverse("auth2fa:account"),
+    )
+    assert response.url == reverse("auth2fa:step_up") + "?next=" + reverse("auth2fa:account")
+    elsewhere = client.post(
+        reverse(CHANGE),
+        {"action": "rename", "device": device.persistent_id, "name": "x"},
+        HTTP_REFERER="https://evil.example/account/",
+    )
+    assert elsewhere.url == reverse("auth2fa:step_up") + "?next=/"
 
 
 def test_a_factor_is_renamed(client, world):

@@ -5,6 +5,7 @@ soft_authenticator.py) signs real answers; the browser journeys use Chromium's a
 from __future__ import annotations
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from fido2.utils import websafe_encode
@@ -183,4 +184,35 @@ def test_an_appid_answer_is_refused_for_a_key_registered_with_webauthn(client, w
     verified_login(client, world.hr)
     key = SoftKey(rp_id=APPID)
     register(client, key)  # a WebAuthn registration must be for the RP id itself
+    assert not SecurityKey.objects.exists()
+
+
+def test_u2f_keys_are_imported_from_a_previous_system(client, world, settings, tmp_path):
+    settings.WEBAUTHN_U2F_APPID = APPID
+    key = SoftKey(rp_id=APPID)
+    source = tmp_path / "keys.csv"
+    source.write_text(
+        "email;key_handle;public_key;counter;name\n"
+        f"HR@a.test;{websafe_encode(key.credential_id)};{websafe_encode(key.public_key_raw)};"
+        "41;YubiKey oud\n"
+    )
+    call_command("import_u2f_keys", str(source))
+    stored = SecurityKey.objects.get(user=world.hr)
+    assert (stored.name, stored.sign_count, stored.u2f_appid) == ("YubiKey oud", 41, APPID)
+    key.counter = 41
+    password_login(client, "hr@a.test")
+    assert key_login(client, key, use_appid=True).url == reverse("dashboard")
+
+
+def test_a_bad_import_row_stops_the_import_with_its_line(world, settings, tmp_path):
+    settings.WEBAUTHN_U2F_APPID = APPID
+    key = SoftKey(rp_id=APPID)
+    source = tmp_path / "keys.csv"
+    source.write_text(
+        "email;key_handle;public_key;counter;name\n"
+        f"hr@a.test;{websafe_encode(key.credential_id)};{websafe_encode(key.public_key_raw)};0;a\n"
+        f"hr@a.test;{websafe_encode(key.credential_id)};AAAA;0;b\n"
+    )
+    with pytest.raises(CommandError, match="Line 3"):
+        call_command("import_u2f_keys", str(source))
     assert not SecurityKey.objects.exists()
