@@ -360,7 +360,8 @@ SMS_PRICE_CENTS = env_int("SMS_PRICE_CENTS", 8)  # seed 002: 8 cents per SMS, ch
 WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", None if PRODUCTION else "localhost")
 WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Verzuim")
 WEBAUTHN_ORIGINS = env_list(
-    "WEBAUTHN_ORIGINS", "" if PRODUCTION else "http://localhost:8000,https://localhost:8000"
+    "WEBAUTHN_ORIGINS",
+    f"https://{WEBAUTHN_RP_ID}" if PRODUCTION else "http://localhost:8000,https://localhost:8000",
 )
 # Keys registered with the old U2F API are scoped to an AppID URL instead of the RP id; the
 # browser's `appid` extension lets them sign in still (an https URL on the same site).

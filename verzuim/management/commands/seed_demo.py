@@ -10,12 +10,13 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from auth2fa.models import AccountType, User
+from auth2fa.models import AccountType, SMSMessage, User
 from cases import services as case_services
 from cases.models import AbsenceCase, CaseType
 from cases.selectors import cases_visible_to
@@ -272,8 +273,28 @@ class Command(BaseCommand):
                 self.assign(tenant, user, roles[role_key], scope, by_name, departments, providers)
         hr = next(user for email, user in users.items() if email.startswith("hr@"))
         self.seed_cases(rng, tenant, hr)
+        self.seed_sms_history(rng, tenant, list(by_name.values()), hr)
         if tenant.name == "Demo Arbo":
             self.seed_demo_arbo_extras(rng, tenant, users)
+
+    def seed_sms_history(self, rng: random.Random, tenant: Tenant, employers, user) -> None:
+        """Half a year of SMS codes per employer, so the SMS cost report has something to show."""
+        now = timezone.now()
+        messages = []
+        for days_ago in range(1, 183):
+            for employer in [*employers, None]:
+                for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
+                    messages.append(
+                        SMSMessage(
+                            tenant=tenant, employer=employer, user=user,
+                            sent_at=now - timedelta(days=days_ago, minutes=rng.randrange(1440)),
+                            purpose=SMSMessage.Purpose.LOGIN,
+                            status=SMSMessage.Status.FAILED
+                            if rng.random() < 0.02
+                            else SMSMessage.Status.SENT,
+                        )
+                    )  # fmt: skip
+        SMSMessage.objects.bulk_create(messages)
 
     def assign(self, tenant, user, role, scope, by_name, departments, providers) -> None:
         kind, value = scope
@@ -455,3 +476,5 @@ class Command(BaseCommand):
             "Every account starts without two-step verification: "
             "the first login walks through the set-up.\n"
         )
+        if settings.SMS_BACKEND.endswith("FileBackend"):
+            self.stdout.write(f"SMS codes are not sent here: they go to {settings.SMS_FILE_PATH}\n")
