@@ -65,16 +65,23 @@ class SoftKey:
             credential,
         )
         attestation = AttestationObject.create("none", auth_data, {})
+        return self._credential_json(
+            {
+                "clientDataJSON": websafe_encode(client_data),
+                "attestationObject": websafe_encode(bytes(attestation)),
+            },
+            {},
+        )
+
+    def _credential_json(self, response: dict, extension_results: dict) -> str:
+        """As PublicKeyCredential.toJSON() gives it."""
         return json.dumps(
             {
                 "id": websafe_encode(self.credential_id),
                 "rawId": websafe_encode(self.credential_id),
                 "type": "public-key",
-                "response": {
-                    "clientDataJSON": websafe_encode(client_data),
-                    "attestationObject": websafe_encode(bytes(attestation)),
-                },
-                "clientExtensionResults": {},
+                "response": response,
+                "clientExtensionResults": extension_results,
             }
         )
 
@@ -101,16 +108,11 @@ class SoftKey:
         signature = self.private_key.sign(
             bytes(auth_data) + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )
-        return json.dumps(
+        return self._credential_json(
             {
-                "id": websafe_encode(self.credential_id),
-                "rawId": websafe_encode(self.credential_id),
-                "type": "public-key",
-                "response": {
-                    "clientDataJSON": websafe_encode(client_data),
-                    "authenticatorData": websafe_encode(bytes(auth_data)),
-                    "signature": websafe_encode(signature),
-                },
-                "clientExtensionResults": {"appid": True} if use_appid else {},
-            }
+                "clientDataJSON": websafe_encode(client_data),
+                "authenticatorData": websafe_encode(bytes(auth_data)),
+                "signature": websafe_encode(signature),
+            },
+            {"appid": True} if use_appid else {},
         )

@@ -36,6 +36,16 @@ def register(client, key: SoftKey, name: str = "Blauwe sleutel", origin: str = O
     )
 
 
+def registered_key_then_password_only(client, user) -> SoftKey:
+    """The user registers a key, logs out and logs in again up to the second step."""
+    verified_login(client, user)
+    key = SoftKey()
+    register(client, key)
+    client.logout()
+    password_login(client, user.email)
+    return key
+
+
 def key_login(client, key: SoftKey, **sign):
     page = client.get(reverse("auth2fa:verify") + "?method=key")
     options = page.context["webauthn_options"]
@@ -106,11 +116,7 @@ def test_the_rp_id_comes_from_settings_not_the_host_header(client, world, settin
 
 
 def test_a_counter_that_goes_back_is_refused_and_the_key_flagged(client, world):
-    verified_login(client, world.hr)
-    key = SoftKey()
-    register(client, key)
-    client.logout()
-    password_login(client, "hr@a.test")
+    key = registered_key_then_password_only(client, world.hr)
     assert key_login(client, key, counter_step=5).status_code == 302
     client.logout()
     password_login(client, "hr@a.test")
@@ -127,11 +133,7 @@ def test_a_counter_that_goes_back_is_refused_and_the_key_flagged(client, world):
 
 
 def test_an_answer_cannot_be_replayed(client, world):
-    verified_login(client, world.hr)
-    key = SoftKey()
-    register(client, key)
-    client.logout()
-    password_login(client, "hr@a.test")
+    key = registered_key_then_password_only(client, world.hr)
     page = client.get(reverse("auth2fa:verify") + "?method=key")
     answer = key.sign(page.context["webauthn_options"])
     first = client.post(reverse("auth2fa:verify") + "?method=key", {"credential": answer})
