@@ -21,6 +21,7 @@ PRODUCTION_ENV = {
     "AUDIT_DATABASE_URL": "postgres://verzuim@audit-db:5432/verzuim_audit",
     "REDIS_URL": "redis://redis:6379/0",
     "EMAIL_HOST": "smtp.example.nl",
+    "WEBAUTHN_RP_ID": "verzuim.example.nl",
 }
 
 
@@ -52,6 +53,7 @@ def test_check_deploy_is_clean_under_production_settings():
         "AUDIT_DATABASE_URL",
         "REDIS_URL",
         "ALLOWED_HOSTS",
+        "WEBAUTHN_RP_ID",
     ],
 )
 def test_production_refuses_to_start_without_its_secrets(missing, empty):
