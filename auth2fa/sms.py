@@ -158,6 +158,11 @@ def gateway():
     return import_string(settings.SMS_BACKEND)()
 
 
+def sending_configured() -> bool:
+    """False for the HTTP gateway without a URL: then SMS is not offered as a new factor."""
+    return not settings.SMS_BACKEND.endswith("HttpGatewayBackend") or bool(settings.SMS_GATEWAY_URL)
+
+
 # -- Rate limits -------------------------------------------------------------------------------
 
 

@@ -92,6 +92,11 @@ ENROLMENT_METHODS = [
 KIND_TITLES = {method.slug: method.title for method in ENROLMENT_METHODS}
 
 
+def _offered_methods() -> list[EnrolmentMethod]:
+    """SMS only where messages can go out (an installation may run without an SMS gateway)."""
+    return [m for m in ENROLMENT_METHODS if m.slug != "sms" or sms.sending_configured()]
+
+
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -165,7 +170,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if not _may_enrol(request):
         return redirect("auth2fa:verify")
     _remember_next(request)
-    return render(request, "auth2fa/enrol.html", {"methods": ENROLMENT_METHODS})
+    return render(request, "auth2fa/enrol.html", {"methods": _offered_methods()})
 
 
 def _enrolment_refused(request: HttpRequest) -> HttpResponse | None:
@@ -508,7 +513,7 @@ def account(request: HttpRequest) -> HttpResponse:
                 }
                 for device in devices
             ],
-            "methods": ENROLMENT_METHODS,
+            "methods": _offered_methods(),
             "has_recovery_code": services.has_recovery_code(request.user),
             "fresh": second_factor_is_fresh(request, request.user.tenant.medical_step_up_minutes),
         },

@@ -284,3 +284,14 @@ def test_account_lists_sms_masked_and_can_make_it_the_default(client, world):
     client.logout()
     password_login(client, "hr@a.test")
     assert client.get(reverse("auth2fa:verify")).context["method"] == "sms"
+
+
+def test_sms_is_not_offered_without_a_gateway(client, world, settings):
+    settings.SMS_BACKEND = "auth2fa.sms.HttpGatewayBackend"
+    settings.SMS_GATEWAY_URL = ""
+    password_login(client, "hr@a.test")
+    assert "Sms" not in [
+        str(m.title) for m in client.get(reverse("auth2fa:enrol")).context["methods"]
+    ]
+    settings.SMS_GATEWAY_URL = "https://gateway.example/messages"
+    assert "Sms" in [str(m.title) for m in client.get(reverse("auth2fa:enrol")).context["methods"]]
