@@ -41,14 +41,6 @@ def totp_secret_base32(device: TOTPDevice) -> str:
     return base64.b32encode(device.bin_key).decode().rstrip("=")
 
 
-def confirm_totp(*, device: TOTPDevice, token: str) -> bool:
-    """Confirm a new authenticator app with a code from it (throttled and replay-safe)."""
-    if not device.verify_token(token):
-        return False
-    confirm_device(user=device.user, device=device)
-    return True
-
-
 def issue_recovery_code(*, user: User) -> str:
     """Make a new recovery code, store its hash (replacing any old one), return it to show once."""
     code = "-".join(

@@ -16,12 +16,15 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 import phonenumbers
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -267,11 +270,6 @@ def send_code(device: SMSDevice, purpose: str) -> None:
 def cost_report(year: int, price_cents: int) -> dict:
     """Messages sent in `year` in the current tenant, per month and per employer, with their
     cost at `price_cents` each. Failed messages are not charged and not counted."""
-    from decimal import Decimal
-
-    from django.db.models import Count
-    from django.db.models.functions import TruncMonth
-
     grouped = (
         SMSMessage.objects.filter(status=SMSMessage.Status.SENT, sent_at__year=year)
         .annotate(month=TruncMonth("sent_at"))
