@@ -23,15 +23,17 @@ def mark_second_factor_verified(request: HttpRequest) -> None:
     request.session[SESSION_VERIFIED_AT] = time.time()
 
 
-def second_factor_is_fresh(request: HttpRequest, minutes: int) -> bool:
+def second_factor_is_fresh(request: HttpRequest) -> bool:
+    """Whether the session's last second factor is younger than the user's tenant's window."""
     verified_at = request.session.get(SESSION_VERIFIED_AT)
+    minutes = request.user.tenant.medical_step_up_minutes
     return verified_at is not None and time.time() - verified_at <= minutes * 60
 
 
 def fresh_second_factor_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not second_factor_is_fresh(request, request.user.tenant.medical_step_up_minutes):
+        if not second_factor_is_fresh(request):
             return redirect_to_login(_come_back_to(request), reverse("auth2fa:step_up"))
         return view(request, *args, **kwargs)
 

@@ -179,9 +179,7 @@ def _enrolment_refused(request: HttpRequest) -> HttpResponse | None:
     if not _may_enrol(request):
         return redirect("auth2fa:verify")
     _remember_next(request)
-    if services.has_confirmed_factor(request.user) and not second_factor_is_fresh(
-        request, request.user.tenant.medical_step_up_minutes
-    ):
+    if services.has_confirmed_factor(request.user) and not second_factor_is_fresh(request):
         return redirect_to_login(request.get_full_path(), reverse("auth2fa:step_up"))
     return None
 
@@ -515,7 +513,7 @@ def account(request: HttpRequest) -> HttpResponse:
             ],
             "methods": _offered_methods(),
             "has_recovery_code": services.has_recovery_code(request.user),
-            "fresh": second_factor_is_fresh(request, request.user.tenant.medical_step_up_minutes),
+            "fresh": second_factor_is_fresh(request),
         },
     )
 

@@ -189,16 +189,25 @@ def test_an_appid_answer_is_refused_for_a_key_registered_with_webauthn(client, w
     assert not SecurityKey.objects.exists()
 
 
+def u2f_export(directory, *rows: str) -> str:
+    """A previous system's export of U2F keys, in the format import_u2f_keys reads."""
+    source = directory / "keys.csv"
+    source.write_text(
+        "email;key_handle;public_key;counter;name\n" + "".join(f"{r}\n" for r in rows)
+    )
+    return str(source)
+
+
+def u2f_row(email: str, key: SoftKey, counter: int, name: str) -> str:
+    handle, public_key = websafe_encode(key.credential_id), websafe_encode(key.public_key_raw)
+    return f"{email};{handle};{public_key};{counter};{name}"
+
+
 def test_u2f_keys_are_imported_from_a_previous_system(client, world, settings, tmp_path):
     settings.WEBAUTHN_U2F_APPID = APPID
     key = SoftKey(rp_id=APPID)
-    source = tmp_path / "keys.csv"
-    source.write_text(
-        "email;key_handle;public_key;counter;name\n"
-        f"HR@a.test;{websafe_encode(key.credential_id)};{websafe_encode(key.public_key_raw)};"
-        "41;YubiKey oud\n"
-    )
-    call_command("import_u2f_keys", str(source))
+    source = u2f_export(tmp_path, u2f_row("HR@a.test", key, 41, "YubiKey oud"))
+    call_command("import_u2f_keys", source)
     stored = SecurityKey.objects.get(user=world.hr)
     assert (stored.name, stored.sign_count, stored.u2f_appid) == ("YubiKey oud", 41, APPID)
     key.counter = 41
@@ -209,12 +218,11 @@ def test_u2f_keys_are_imported_from_a_previous_system(client, world, settings, t
 def test_a_bad_import_row_stops_the_import_with_its_line(world, settings, tmp_path):
     settings.WEBAUTHN_U2F_APPID = APPID
     key = SoftKey(rp_id=APPID)
-    source = tmp_path / "keys.csv"
-    source.write_text(
-        "email;key_handle;public_key;counter;name\n"
-        f"hr@a.test;{websafe_encode(key.credential_id)};{websafe_encode(key.public_key_raw)};0;a\n"
-        f"hr@a.test;{websafe_encode(key.credential_id)};AAAA;0;b\n"
+    source = u2f_export(
+        tmp_path,
+        u2f_row("hr@a.test", key, 0, "a"),
+        f"hr@a.test;{websafe_encode(key.credential_id)};AAAA;0;b",
     )
     with pytest.raises(CommandError, match="Line 3"):
-        call_command("import_u2f_keys", str(source))
+        call_command("import_u2f_keys", source)
     assert not SecurityKey.objects.exists()
