@@ -1,3 +1,5 @@
+"""The audit trail: a sink every layer hands events to; it imports only the core."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +9,8 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self) -> None:
-        from audit import capture, signals  # noqa: F401 - connects the auth-signal receivers
+        from audit import signals  # noqa: F401 - connects the auth-signal receivers
+        from audit.capture import track
+        from audit.models import AuditExport
 
-        capture.connect()
+        track(AuditExport)

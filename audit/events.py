@@ -22,6 +22,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit.models import Action, OutboxEvent, Outcome
+from core.actors import actor_facts
 
 logger = logging.getLogger(__name__)
 
@@ -56,20 +57,15 @@ def current() -> RequestAudit | None:
 
 
 def _actor_fields(user) -> dict:
-    if user is None or not getattr(user, "is_authenticated", False):
+    facts = actor_facts(user)
+    if facts is None:
         return {"actor_key": None, "actor_account_type": "", "actor_domain": "", "actor_roles": ""}
-    from domains.visibility import active_assignments, user_domain
-    from verzuim.tenancy import tenant_scope
-
-    with tenant_scope(user.tenant_id):  # also right at login, before the request has a scope
-        # The assignments the view already loaded (cached per request): no query of their own.
-        roles = sorted({assignment.role.name for assignment in active_assignments(user)})
-        return {
-            "actor_key": str(user.key),
-            "actor_account_type": user.account_type,
-            "actor_domain": user_domain(user),
-            "actor_roles": ", ".join(roles)[:300],
-        }
+    return {
+        "actor_key": facts.key,
+        "actor_account_type": facts.account_type,
+        "actor_domain": facts.domain,
+        "actor_roles": ", ".join(facts.roles)[:300],
+    }
 
 
 def _key(value) -> str | None:
@@ -96,9 +92,9 @@ def build_event(
     if tenant is not None:
         tenant_key = tenant.key
     elif obj is not None and hasattr(obj, "tenant_id"):
-        tenant_key = _tenant_key(obj.tenant_id)
+        tenant_key = _tenant_key(obj)
     elif user is not None and getattr(user, "is_authenticated", False):
-        tenant_key = _tenant_key(user.tenant_id)
+        tenant_key = _tenant_key(user)
     return {
         "event_id": str(uuid.uuid4()),
         "occurred_at": timezone.now().isoformat(),
@@ -128,12 +124,14 @@ def _object_key(obj) -> str | None:
 _tenant_keys: dict[int, str] = {}
 
 
-def _tenant_key(tenant_id: int) -> str:
+def _tenant_key(owner) -> str:
+    """The key of the tenant a row (or user) belongs to; read once per tenant and process."""
+    tenant_id = owner.tenant_id
     if tenant_id not in _tenant_keys:
-        from domains.models import Tenant
-
+        # The tenant model through the row's own foreign key: this sink imports no app.
+        tenant_model = owner._meta.get_field("tenant").related_model
         _tenant_keys[tenant_id] = str(
-            Tenant.objects.values_list("key", flat=True).get(pk=tenant_id)
+            tenant_model.objects.values_list("key", flat=True).get(pk=tenant_id)
         )
     return _tenant_keys[tenant_id]
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from audit import events
-from verzuim.net import client_ip
+from core.net import client_ip
 
 
 class AuditMiddleware:

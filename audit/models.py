@@ -25,29 +25,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.capture import ChangeCaptureManager
-from domains.models import TenantOwned
+from audit.codes import EVENT_FIELDS, Action, Outcome
+from core.models import TenantOwned
 
-
-class Action(models.TextChoices):
-    CREATE = "C", _("Create")
-    READ = "R", _("Read")
-    UPDATE = "U", _("Update")
-    DELETE = "D", _("Delete")
-    EXECUTE = "E", _("Execute")
-
-
-class Outcome(models.TextChoices):
-    SUCCESS = "success", _("Success")
-    FAILURE = "failure", _("Failure")
-    DENIED = "denied", _("Denied")
-
-
-# The fields of an event, in the order they are hashed and exported.
-EVENT_FIELDS = [
-    "event_id", "occurred_at", "tenant_key", "action", "event_type", "outcome", "actor_key",
-    "actor_account_type", "actor_domain", "actor_roles", "on_behalf_of", "object_type",
-    "object_key", "subject_key", "changed_fields", "result_count", "client_ip", "request_id",
-]  # fmt: skip
+__all__ = ["EVENT_FIELDS", "Action", "Outcome"]  # the vocabulary, named here as well
 
 
 class AuditEvent(models.Model):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +18,7 @@ from audit.chain import record_as_event
 from audit.events import record_event
 from audit.models import EVENT_FIELDS, Action, AuditEvent, AuditExport, ExportStatus, Outcome
 from audit.router import AUDIT_DB
-from auth2fa.models import AccountType, User
+from core.accounts import AccountType
 
 APPROVERS = {AccountType.AUDITOR, AccountType.FUNCTIONAL_ADMIN}
 PROGRESS_EVERY = 2000
@@ -28,7 +29,7 @@ def export_path(export: AuditExport, extension: str) -> Path:
 
 
 @transaction.atomic
-def request_export(*, by: User, **fields) -> AuditExport:
+def request_export(*, by: AbstractBaseUser, **fields) -> AuditExport:
     if by.account_type != AccountType.AUDITOR:
         raise PermissionDenied
     if fields["period_end"] < fields["period_start"]:
@@ -39,7 +40,7 @@ def request_export(*, by: User, **fields) -> AuditExport:
 
 
 @transaction.atomic
-def decide_export(*, export: AuditExport, by: User, approve: bool) -> AuditExport:
+def decide_export(*, export: AuditExport, by: AbstractBaseUser, approve: bool) -> AuditExport:
     """A second person with approval rights (an auditor or functional admin, never the
     requester) approves or rejects; an approved export is built in the background."""
     export = AuditExport.objects.select_for_update().get(pk=export.pk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -23,10 +24,8 @@ def _logged_out(sender, request, user, **kwargs) -> None:
 @receiver(user_login_failed, dispatch_uid="audit-login-failed")
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     # The account tried, by its key when it exists; the typed address itself is never recorded.
-    from auth2fa.models import User
-
     email = (credentials or {}).get("username", "")
-    user = User.objects.filter(email=email.lower()).first() if email else None
+    user = get_user_model().objects.filter(email=email.lower()).first() if email else None
     record_event(
         "login.password",
         Action.EXECUTE,

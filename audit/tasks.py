@@ -42,7 +42,7 @@ def drain_outbox() -> int:
 def build_export(export_pk: int) -> None:
     from audit.models import AuditExport, ExportStatus
     from audit.services import build_export_files
-    from verzuim.tenancy import all_tenants
+    from core.tenancy import all_tenants
 
     with all_tenants():
         export = AuditExport.objects.select_related("tenant").get(pk=export_pk)
@@ -56,7 +56,7 @@ def build_export(export_pk: int) -> None:
 @shared_task
 def remove_expired_exports() -> int:
     from audit.services import remove_expired_exports as remove
-    from verzuim.tenancy import all_tenants
+    from core.tenancy import all_tenants
 
     with all_tenants():
         return remove()

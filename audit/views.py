@@ -17,7 +17,7 @@ from audit import services
 from audit.events import record_event, record_read
 from audit.forms import ExportRequestForm
 from audit.models import Action, AuditExport, ExportStatus
-from auth2fa.models import AccountType
+from core.accounts import AccountType
 
 
 def _require_export_role(request: HttpRequest) -> None:

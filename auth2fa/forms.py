@@ -8,7 +8,7 @@ from audit.events import record_event
 from audit.models import Action, Outcome
 from auth2fa import services, throttle
 from auth2fa.models import User
-from verzuim.net import address_allowed, client_ip
+from core.net import address_allowed, client_ip
 
 
 class LoginForm(AuthenticationForm):

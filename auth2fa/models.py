@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -16,7 +15,10 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, SideChannelDevice, ThrottlingMixin
 
-from domains.models import TenantOwned
+from core.accounts import AccountType
+from core.models import TenantOwned
+
+__all__ = ["AccountType"]  # the accounts' kinds, named with the account model too
 
 
 class UserManager(BaseUserManager):
@@ -35,12 +37,6 @@ class UserManager(BaseUserManager):
     def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
         # No superusers: nobody bypasses the domain rules. Operators use management commands.
         raise NotImplementedError("Verzuim has no superusers; create users per tenant.")
-
-
-class AccountType(models.TextChoices):
-    MEMBER = "member", _("Domain user")
-    FUNCTIONAL_ADMIN = "functional_admin", _("Functional admin")
-    AUDITOR = "auditor", _("Auditor")
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -113,19 +109,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part) or self.email
-
-    @cached_property
-    def role_names(self) -> list[str]:
-        """Names of the roles this user holds (for the navigation bar)."""
-        if self.account_type != AccountType.MEMBER:
-            return [str(self.get_account_type_display())]
-        from domains.models import RoleAssignment
-
-        return list(
-            RoleAssignment.objects.filter(user=self)
-            .order_by("role__name")
-            .values_list("role__name", flat=True)
-        )
 
 
 class PasswordHistory(models.Model):

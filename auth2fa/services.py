@@ -15,11 +15,19 @@ from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.events import record_event
 from auth2fa.models import RecoveryCode, SecurityKey, SMSDevice, User
+from core.accounts import AccountType
 
 # Unambiguous upper-case letters and digits: 32 symbols, so each character carries 5 bits.
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 RECOVERY_GROUPS, RECOVERY_GROUP_LENGTH = 4, 5  # 20 characters, 100 bits
+
+
+def require_functional_admin(user: User) -> None:
+    """Only a functional admin manages accounts, roles and the environment's settings."""
+    if user.account_type != AccountType.FUNCTIONAL_ADMIN:
+        raise PermissionDenied
 
 
 def has_confirmed_factor(user: User) -> bool:
@@ -101,8 +109,6 @@ def deactivate_leavers() -> int:
 
 def register_failed_login(user: User) -> None:
     """Count a wrong password; at the tenant's threshold the account locks for its period."""
-    from audit.events import record_event
-
     policy = user.tenant
     user.failed_logins += 1
     fields = ["failed_logins"]
@@ -122,8 +128,6 @@ def clear_failed_logins(user: User | None) -> None:
 @transaction.atomic
 def set_blocked(*, user: User, blocked: bool, by: User) -> None:
     """A functional admin blocks or unblocks an account; blocking ends its sessions at once."""
-    from domains.services import require_functional_admin
-
     require_functional_admin(by)
     if user.tenant_id != by.tenant_id or user.pk == by.pk:
         raise PermissionDenied
@@ -209,9 +213,6 @@ def confirm_device(*, user: User, device: Device) -> None:
 def reset_second_factors(*, user: User, by: User) -> None:
     """A functional admin resets a user's factors (device lost, no recovery code): the user
     enrols again at the next login; running sessions end. Each deletion is audited."""
-    from audit.events import record_event
-    from domains.services import require_functional_admin
-
     require_functional_admin(by)
     if user.tenant_id != by.tenant_id or user.pk == by.pk:
         raise PermissionDenied

@@ -215,22 +215,6 @@ def _count_sent(user: User, number: str) -> None:
 # -- Sending -----------------------------------------------------------------------------------
 
 
-def billing_employer_id(user: User) -> int | None:
-    """The employer an SMS is charged to: the user's own employer when the account is linked to
-    their employee record, else the one employer their roles reach (None when not exactly one)."""
-    from domains.visibility import employers_in_scope
-    from employees.models import Employee
-
-    if user.employee_id:
-        return (
-            Employee.unscoped.filter(pk=user.employee_id, tenant_id=user.tenant_id)
-            .values_list("employer_id", flat=True)
-            .first()
-        )
-    employers = employers_in_scope(user)
-    return next(iter(employers)) if len(employers) == 1 else None
-
-
 def send_code(device: SMSDevice, purpose: str) -> None:
     """Send a new code to the device's number, within the limits, and record the message.
 
@@ -244,12 +228,8 @@ def send_code(device: SMSDevice, purpose: str) -> None:
         "code": device.token,
         "minutes": minutes,
     }
-    record = SMSMessage(
-        tenant_id=user.tenant_id,
-        employer_id=billing_employer_id(user),
-        user=user,
-        purpose=purpose,
-    )
+    # The employer it is charged to is filled in when the record is saved (domains/billing.py).
+    record = SMSMessage(tenant_id=user.tenant_id, user=user, purpose=purpose)
     try:
         record.gateway_reference = gateway().send(device.number, text)
     except SmsGatewayError:

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.core.management import call_command
 
 from auth2fa.services import deactivate_leavers
-from verzuim.tenancy import all_tenants
+from core.tenancy import all_tenants
 
 
 @shared_task

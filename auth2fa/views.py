@@ -34,14 +34,14 @@ from auth2fa.forms import (
     SecurityKeyForm,
     TokenForm,
 )
-from auth2fa.middleware import second_factor_exempt
 from auth2fa.models import SMSDevice, SMSMessage
 from auth2fa.stepup import (
     fresh_second_factor_required,
     mark_second_factor_verified,
     second_factor_is_fresh,
 )
-from verzuim.net import client_ip
+from core.gate import public
+from core.net import client_ip
 
 SESSION_NEXT = "auth2fa_next"
 SESSION_TOTP_DEVICE = "auth2fa_totp_device"
@@ -115,16 +115,16 @@ def _may_enrol(request: HttpRequest) -> bool:
     return request.user.is_verified() or not services.has_confirmed_factor(request.user)
 
 
-login_view = second_factor_exempt(
+login_view = public(
     auth_views.LoginView.as_view(
         template_name="auth2fa/login.html",
         authentication_form=LoginForm,
         redirect_authenticated_user=False,
     )
 )
-logout_view = second_factor_exempt(auth_views.LogoutView.as_view())
+logout_view = public(auth_views.LogoutView.as_view(), signing_in=True)
 
-password_reset = second_factor_exempt(
+password_reset = public(
     auth_views.PasswordResetView.as_view(
         template_name="auth2fa/password_reset_form.html",
         email_template_name="auth2fa/password_reset_email.txt",
@@ -132,16 +132,16 @@ password_reset = second_factor_exempt(
         success_url=reverse_lazy("auth2fa:password_reset_done"),
     )
 )
-password_reset_done = second_factor_exempt(
+password_reset_done = public(
     auth_views.PasswordResetDoneView.as_view(template_name="auth2fa/password_reset_done.html")
 )
-password_reset_confirm = second_factor_exempt(
+password_reset_confirm = public(
     auth_views.PasswordResetConfirmView.as_view(
         template_name="auth2fa/password_reset_confirm.html",
         success_url=reverse_lazy("auth2fa:password_reset_complete"),
     )
 )
-password_reset_complete = second_factor_exempt(
+password_reset_complete = public(
     auth_views.PasswordResetCompleteView.as_view(
         template_name="auth2fa/password_reset_complete.html"
     )
@@ -161,10 +161,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 password_change = fresh_second_factor_required(PasswordChangeView.as_view())
-password_change.changes_password = True
 
 
-@second_factor_exempt
+@public(signing_in=True)
 def enrol(request: HttpRequest) -> HttpResponse:
     """Step 1 of the wizard: choose a kind of second factor."""
     if not _may_enrol(request):
@@ -203,7 +202,7 @@ def _enrolment_failed(request: HttpRequest) -> None:
     record_event("2fa.enrol", Action.EXECUTE, outcome=Outcome.FAILURE, actor=request.user)
 
 
-@second_factor_exempt
+@public(signing_in=True)
 @sensitive_post_parameters("token")
 def enrol_totp(request: HttpRequest) -> HttpResponse:
     """Step 2 (app): scan the QR code or type the secret, then confirm with a code."""
@@ -244,7 +243,7 @@ def _send_sms(request: HttpRequest, device: SMSDevice, purpose: str) -> str | No
     return None
 
 
-@second_factor_exempt
+@public(signing_in=True)
 @sensitive_post_parameters("token")
 def enrol_sms(request: HttpRequest) -> HttpResponse:
     """Step 2 (SMS): type the mobile number, receive a code, type it back."""
@@ -282,7 +281,7 @@ def enrol_sms(request: HttpRequest) -> HttpResponse:
     )
 
 
-@second_factor_exempt
+@public(signing_in=True)
 def enrol_key(request: HttpRequest) -> HttpResponse:
     """Step 2 (security key): name it, touch it; the browser registers it with our RP id."""
     if refused := _enrolment_refused(request):
@@ -426,7 +425,7 @@ def _second_factor_challenge(request: HttpRequest, event: str):
     return answered, context
 
 
-@second_factor_exempt
+@public(signing_in=True)
 @sensitive_post_parameters("token")
 def verify(request: HttpRequest) -> HttpResponse:
     """Ask a user who has a second factor for it (step 2 of the login)."""
@@ -459,7 +458,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     return render(request, "auth2fa/step_up.html", context)
 
 
-@second_factor_exempt
+@public(signing_in=True)
 @sensitive_post_parameters("code")
 def recover(request: HttpRequest) -> HttpResponse:
     """Log in once with the recovery code when the device is lost; then enrol a new factor."""

@@ -129,7 +129,7 @@ def peer(url: str) -> None:
     from auditlog.signals import accessed
 
     from audit import events
-    from verzuim.tenancy import all_tenants
+    from core.tenancy import all_tenants
 
     with connections["default"].schema_editor() as editor:  # its table exists only here
         editor.create_model(LogEntry)
@@ -174,8 +174,8 @@ def main() -> None:
     import redis
     from django.conf import settings
 
+    from core.tenancy import all_tenants
     from domains.models import Tenant
-    from verzuim.tenancy import all_tenants
 
     if not settings.REDIS_URL:
         sys.exit("This benchmark needs REDIS_URL: 'ours' hands events to Celery over Redis.")

@@ -91,7 +91,8 @@ def page_of(queryset):
 
 
 def ours(user):
-    from domains.visibility import forget_access, visible_employees
+    from domains.visibility import forget_access
+    from employees.selectors import visible_employees
 
     forget_access(user)  # a new request: the assignments are read again
     return page_of(visible_employees(user))
@@ -119,7 +120,7 @@ def measure(function, user):
 
 
 def main() -> None:
-    from verzuim.tenancy import all_tenants
+    from core.tenancy import all_tenants
 
     creation = connection.creation
     old_name = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)

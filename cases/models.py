@@ -10,6 +10,7 @@ here are prescanned for medical terms (cases/prescan.py).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -18,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.poortwachter import RULES_BY_KIND, Responsible
-from domains.encryption import SealedBytes, SealedText
-from domains.models import TenantOwned
+from core.encryption import SealedBytes, SealedText
+from core.models import TenantOwned
 from employees.models import Employee
 
 
@@ -107,6 +108,9 @@ class AbsenceCase(TenantOwned):
     def __str__(self) -> str:
         return f"Absence case {self.key}"
 
+    def audit_subject_key(self) -> Any:
+        return Employee.unscoped.filter(pk=self.employee_id).values_list("key", flat=True).first()
+
     @property
     def is_open(self) -> bool:
         return self.recovered_on is None
@@ -124,7 +128,20 @@ class AbsenceCase(TenantOwned):
         return [(period.starts_on, period.ends_on) for period in self.periods.all()]
 
 
-class AbsencePeriod(TenantOwned):
+class AboutTheCaseEmployee:
+    """A row of a case: for the audit trail, its data is about the case's employee."""
+
+    case_id: int
+
+    def audit_subject_key(self) -> Any:
+        return (
+            AbsenceCase.unscoped.filter(pk=self.case_id)
+            .values_list("employee__key", flat=True)
+            .first()
+        )
+
+
+class AbsencePeriod(AboutTheCaseEmployee, TenantOwned):
     """One sick spell. A case has several when an absence continued it (merge within 28 days)."""
 
     case = models.ForeignKey(AbsenceCase, on_delete=models.CASCADE, related_name="periods")
@@ -138,7 +155,7 @@ class AbsencePeriod(TenantOwned):
         return f"Absence period {self.key}"
 
 
-class IncapacityChange(TenantOwned):
+class IncapacityChange(AboutTheCaseEmployee, TenantOwned):
     """From `starts_on` the employee is this percentage unfit for work (partial recovery)."""
 
     case = models.ForeignKey(
@@ -156,7 +173,7 @@ class IncapacityChange(TenantOwned):
         return f"Incapacity change {self.key}"
 
 
-class CaseCorrection(TenantOwned):
+class CaseCorrection(AboutTheCaseEmployee, TenantOwned):
     """A correction of a case's dates: who, when, why, and which fields (never their values)."""
 
     case = models.ForeignKey(AbsenceCase, on_delete=models.CASCADE, related_name="corrections")
@@ -174,7 +191,7 @@ class CaseCorrection(TenantOwned):
         return f"Case correction {self.key}"
 
 
-class CaseDocument(TenantOwned):
+class CaseDocument(AboutTheCaseEmployee, TenantOwned):
     """A general document (agreements, plan of action, the doctor's advice on limitations)."""
 
     case = models.ForeignKey(AbsenceCase, on_delete=models.CASCADE, related_name="documents")
@@ -196,7 +213,7 @@ class CaseDocument(TenantOwned):
         return f"Case document {self.key}"
 
 
-class CaseNote(TenantOwned):
+class CaseNote(AboutTheCaseEmployee, TenantOwned):
     """A general note, readable according to the domain rules. Prescanned for medical terms."""
 
     case = models.ForeignKey(AbsenceCase, on_delete=models.CASCADE, related_name="notes")
@@ -211,7 +228,7 @@ class CaseNote(TenantOwned):
         return f"Case note {self.key}"
 
 
-class Milestone(TenantOwned):
+class Milestone(AboutTheCaseEmployee, TenantOwned):
     """One legal step of the Poortwachter timeline for a case (rules: cases/poortwachter.py)."""
 
     case = models.ForeignKey(AbsenceCase, on_delete=models.CASCADE, related_name="milestones")
@@ -258,7 +275,7 @@ class Milestone(TenantOwned):
         return "overdue" if self.due_on < (today or timezone.localdate()) else "open"
 
 
-class MedicalNote(TenantOwned):
+class MedicalNote(AboutTheCaseEmployee, TenantOwned):
     """A note in the medical file: sealed at rest, opened only by the company doctor after a
     fresh second factor. Kept apart from CaseNote so no general list can ever include it."""
 
@@ -275,7 +292,7 @@ class MedicalNote(TenantOwned):
         return f"Medical note {self.key}"
 
 
-class MedicalDocument(TenantOwned):
+class MedicalDocument(AboutTheCaseEmployee, TenantOwned):
     """A document in the medical file. Its title and file name are sealed too: they can say as
     much as the content ("MRI knie.pdf")."""
 

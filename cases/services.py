@@ -27,8 +27,8 @@ from cases.models import (
 )
 from cases.prescan import refuse_medical_terms
 from domains.permissions import Perm
-from domains.visibility import visible_employees
 from employees.models import Employee
+from employees.selectors import visible_employees
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # What we accept, recognised by the file's first bytes rather than by what the browser claims.

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,14 @@ PAGE_SIZE = 25
 
 
 def _case(request: HttpRequest, key: UUID, perm: str = Perm.CASE_VIEW):
-    return get_object_or_404(selectors.cases_visible_to(request.user, perm), key=key)
+    """The case if the user holds `perm` on it (else 404), with everything the user may do with
+    it as `case.may` (one query)."""
+    found = selectors.visible_case_with_access(request.user, key, perm)
+    if found is None:
+        raise Http404
+    case, permissions = found
+    case.may = permissions
+    return case
 
 
 def _show_errors(request: HttpRequest, error: ValidationError, form=None) -> None:
@@ -106,29 +113,24 @@ def report_sick(request: HttpRequest, key: UUID) -> HttpResponse:
     return render(request, "cases/report_sick.html", {"form": form, "employee": employee})
 
 
-def _may(request: HttpRequest, case, perm: str) -> bool:
-    """Does one of the user's roles grant `perm` on this very case (not just somewhere)?"""
-    return selectors.cases_visible_to(request.user, perm).filter(pk=case.pk).exists()
-
-
 def _render_detail(request: HttpRequest, case, status: int = 200, **forms) -> HttpResponse:
     """The case page; a form that failed is passed in bound, so the user's input stays."""
     record_read("case.view", obj=case, subject=case.employee)
     today = timezone.localdate()
     milestones = list(case.milestones.all())
-    may_manage = _may(request, case, Perm.CASE_MANAGE)
-    may_read_notes = _may(request, case, Perm.NOTE_VIEW)
+    may_manage = Perm.CASE_MANAGE in case.may
+    may_read_notes = Perm.NOTE_VIEW in case.may
     context = {
         "case": case,
         "periods": case.periods.all(),
         "incapacity": case.incapacity_changes.all(),
         "corrections": case.corrections.select_related("corrected_by") if may_manage else [],
         "milestones": [(m, m.state(today)) for m in milestones],
-        "may_report": _may(request, case, Perm.CASE_REPORT),
+        "may_report": Perm.CASE_REPORT in case.may,
         "may_manage": may_manage,
         "may_read_notes": may_read_notes,
-        "may_write_notes": may_read_notes and _may(request, case, Perm.NOTE_WRITE),
-        "may_open_medical": _may(request, case, Perm.MEDICAL_VIEW),
+        "may_write_notes": may_read_notes and Perm.NOTE_WRITE in case.may,
+        "may_open_medical": Perm.MEDICAL_VIEW in case.may,
         "notes": case.notes.select_related("author") if may_read_notes else [],
         "documents": case.documents.select_related("uploaded_by") if may_read_notes else [],
         "note_form": NoteForm(),
@@ -264,7 +266,7 @@ def medical_file(request: HttpRequest, key: UUID) -> HttpResponse:
     """The medical tab: company doctor only, after a fresh second factor."""
     case = _case(request, key, Perm.MEDICAL_VIEW)
     record_read("medical_file.view", obj=case, subject=case.employee)
-    may_write = _may(request, case, Perm.MEDICAL_WRITE)
+    may_write = Perm.MEDICAL_WRITE in case.may
     form = NoteForm(request.POST or None)
     if request.method == "POST":
         if not may_write:

@@ -1,28 +1,37 @@
-"""View guards and the request-wide access checks built on domains/visibility.py."""
+"""View guards, the gate's access checks and the actor's facts, built on domains/visibility.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from auth2fa.models import AccountType
-from domains.visibility import access_blocked, has_permission, user_domain, user_permissions
+from audit.codes import Action, Outcome
+from audit.events import record_event
+from auth2fa.models import User
+from core.accounts import AccountType
+from core.actors import ActorFacts
+from core.net import address_allowed, client_ip
+from domains.visibility import access_of
+
+View = Callable[..., HttpResponse]
 
 
-def permission_required(perm: str) -> Callable:
+def permission_required(perm: str) -> Callable[[View], View]:
     """403 unless one of the user's active roles grants `perm`.
 
-    Which objects the permission reaches is the selector's business (visible_employees(user, perm)).
+    Which objects the permission reaches is the selector's business (employees_visible_to(user,
+    perm)); what the user may do with one object, its access answer (employee_access).
     """
 
-    def decorator(view: Callable) -> Callable:
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not has_permission(request.user, perm):
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if perm not in access_of(request.user).permissions:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -31,9 +40,9 @@ def permission_required(perm: str) -> Callable:
     return decorator
 
 
-def functional_admin_required(view: Callable) -> Callable:
+def functional_admin_required(view: View) -> View:
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.account_type != AccountType.FUNCTIONAL_ADMIN:
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -41,34 +50,54 @@ def functional_admin_required(view: Callable) -> Callable:
     return wrapped
 
 
-class UnplacedRoleBlockMiddleware:
+# -- The gate's checks of this layer (verzuim/gate.py runs them in order) -----------------------
+
+
+def require_allowed_address(request: HttpRequest) -> HttpResponse | None:
+    """A tenant with allowed IP ranges refuses its users' requests from elsewhere (seed 003).
+    The login itself checks the address too, so signing in and out is not refused here."""
+    if address_allowed(client_ip(request), request.user.tenant.allowed_ip_ranges):
+        return None
+    record_event("access.ip_refused", Action.EXECUTE, outcome=Outcome.DENIED)
+    return render(request, "ip_refused.html", {"address": client_ip(request)}, status=403)
+
+
+def require_placed_roles(request: HttpRequest) -> HttpResponse | None:
     """Users whose role is still not in a domain after the tenant's deadline reach nothing but a
     page telling them to contact their functional admin (and logout)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(self, request: HttpRequest, view_func: Callable, view_args, view_kwargs):
-        user = request.user
-        if not user.is_authenticated or getattr(view_func, "second_factor_exempt", False):
-            return None
-        if access_blocked(user):
-            return render(request, "domains/blocked.html", status=403)
-        return None
+    if access_of(request.user).blocked:
+        return render(request, "domains/blocked.html", status=403)
+    return None
 
 
-def access(request: HttpRequest) -> dict:
+# -- What other layers are told -----------------------------------------------------------------
+
+
+def actor_facts(user: User) -> ActorFacts:
+    """For the audit trail: the account, its domain and active roles (no query of its own when
+    the request already read the user's access)."""
+    access = access_of(user)
+    return ActorFacts(
+        key=str(user.key),
+        account_type=user.account_type,
+        domain=access.domain,
+        roles=access.active_role_names,
+    )
+
+
+def access(request: HttpRequest) -> dict[str, Any]:
     """Template context: what the user may use, for menus (the views check again)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"access": {"permissions": frozenset(), "is_admin": False, "domain": ""}}
+        return {
+            "access": {"permissions": frozenset(), "is_admin": False, "domain": "", "roles": []}
+        }
+    user_access = access_of(user)
     return {
         "access": {
-            "permissions": user_permissions(user),
+            "permissions": user_access.permissions,
             "is_admin": user.account_type == AccountType.FUNCTIONAL_ADMIN,
-            "domain": user_domain(user),
+            "domain": user_access.domain,
+            "roles": user_access.role_names,
         }
     }

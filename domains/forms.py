@@ -113,12 +113,12 @@ class AccountValidityForm(forms.Form):
         self.tenant = tenant
 
     def clean_employee_key(self):
-        from employees.models import Employee
-
         key = self.cleaned_data["employee_key"]
         if key is None:
             return None
-        employee = Employee.objects.filter(tenant=self.tenant, key=key).first()
+        # The employee model, through the account's link to it (employees sit above this layer).
+        employee_model = User._meta.get_field("employee").related_model
+        employee = employee_model.objects.filter(tenant=self.tenant, key=key).first()
         if employee is None:
             raise forms.ValidationError(_("No employee with this unique key in this environment."))
         return employee
@@ -172,12 +172,3 @@ class TenantSettingsForm(forms.ModelForm):
             "sms_price_cents",
         ]
         widgets = {"unplaced_role_deadline": forms.DateInput(attrs={"type": "date"})}
-
-
-class CaseManagerForm(forms.Form):
-    case_manager = forms.ModelChoiceField(label=_("Case manager"), queryset=User.objects.none())
-
-    def __init__(self, *args, candidates, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["case_manager"].queryset = candidates
-        self.fields["case_manager"].label_from_instance = lambda user: user.display_name

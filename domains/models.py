@@ -1,10 +1,12 @@
-"""Tenancy (environments, employers, departments), tenant data keys, and the four domains."""
+"""Organisation (environments, employers, departments, providers, contracts) and access (roles,
+assignments, BIG registrations) in the four domains."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,8 +14,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import TenantOwned
+from core.net import parse_ranges
 from domains.permissions import MEDICAL_PERMISSIONS, Domain, Perm, permissions_beyond_ceiling
-from verzuim.tenancy import TenantScopedManager
 
 __all__ = ["Domain"]  # re-exported: models and forms name domains through this module too
 
@@ -23,8 +26,6 @@ def default_role_deadline() -> date:
 
 
 def default_sms_price_cents() -> int:
-    from django.conf import settings
-
     return settings.SMS_PRICE_CENTS  # seed 002: 8 cents
 
 
@@ -92,28 +93,10 @@ class Tenant(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from verzuim.net import parse_ranges
-
         try:
             parse_ranges(self.allowed_ip_ranges)
         except ValidationError as error:
             raise ValidationError({"allowed_ip_ranges": error.messages}) from None
-
-
-class TenantOwned(models.Model):
-    """Base of every row that belongs to a tenant: carries the tenant, queried only in scope."""
-
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
-    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-
-    # Django's internal lookups (related objects, deletion, saving) only; code uses `objects`.
-    unscoped = models.Manager()
-    objects = TenantScopedManager()
-
-    class Meta:
-        abstract = True
-        base_manager_name = "unscoped"
-        default_manager_name = "objects"
 
 
 class Employer(TenantOwned):
@@ -171,29 +154,6 @@ class Department(TenantOwned):
     @property
     def depth(self) -> int:
         return self.path.count("/") - 2
-
-
-class TenantDataKey(models.Model):
-    """A tenant's data-encryption key, stored only wrapped (encrypted) by a master key.
-
-    Several versions may exist; ciphertexts name the version that sealed them. Rotating the
-    master key re-wraps these rows; the data keys themselves, and so every ciphertext, stay.
-    """
-
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="data_keys")
-    version = models.PositiveIntegerField()
-    master_key_id = models.PositiveIntegerField()
-    wrapped_key = models.BinaryField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    rewrapped_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "version"], name="one_data_key_per_version")
-        ]
-
-    def __str__(self) -> str:
-        return f"Data key v{self.version} of tenant {self.tenant_id}"
 
 
 class ProviderKind(models.TextChoices):

@@ -1,5 +1,4 @@
-"""Workflows of functional admins: roles, domains, assignments, four-eyes approval, BIG checks,
-and assigning case managers to employees."""
+"""Workflows of functional admins: roles, domains, assignments, four-eyes approval, BIG checks."""
 
 from __future__ import annotations
 
@@ -10,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm, remove_perm
 
 from auth2fa.models import AccountType, User
+from auth2fa.services import require_functional_admin
 from domains import big_register
 from domains.models import (
     AssignmentStatus,
@@ -26,13 +25,7 @@ from domains.models import (
     Tenant,
 )
 from domains.permissions import PROVIDER_KIND_OF_DOMAIN, REFERENCE_ROLES, Domain
-from domains.visibility import CASE_MANAGER_GRANT, forget_access, visible_employees
-from employees.models import Employee
-
-
-def require_functional_admin(user: User) -> None:
-    if user.account_type != AccountType.FUNCTIONAL_ADMIN:
-        raise PermissionDenied
+from domains.visibility import forget_access
 
 
 def ensure_reference_roles(tenant: Tenant) -> list[Role]:
@@ -303,26 +296,6 @@ def run_big_check(registration: BigRegistration) -> str:
     if registration.status == BigCheckStatus.VERIFIED:
         _activate_awaiting_big(registration.user_id)
     return registration.status
-
-
-@transaction.atomic
-def assign_case_manager(*, employee: Employee, case_manager: User, by: User) -> None:
-    """Grant a case manager one employee. The granting user needs the assign permission on the
-    employee; the case manager must hold an 'only assigned' role in this tenant."""
-    if not visible_employees(by, "case.assign").filter(pk=employee.pk).exists():
-        raise PermissionDenied
-    if case_manager not in eligible_case_managers(by.tenant_id):
-        raise ValidationError(_("This user is not a case manager."))
-    assign_perm(f"employees.{CASE_MANAGER_GRANT}", case_manager, employee)
-    forget_access(case_manager)
-
-
-@transaction.atomic
-def unassign_case_manager(*, employee: Employee, case_manager: User, by: User) -> None:
-    if not visible_employees(by, "case.assign").filter(pk=employee.pk).exists():
-        raise PermissionDenied
-    remove_perm(f"employees.{CASE_MANAGER_GRANT}", case_manager, employee)
-    forget_access(case_manager)
 
 
 def eligible_case_managers(tenant_id: int):

@@ -1,8 +1,8 @@
 from celery import shared_task
 
+from core.tenancy import all_tenants
 from domains.models import BigCheckStatus, BigRegistration
 from domains.services import run_big_check
-from verzuim.tenancy import all_tenants
 
 
 @shared_task

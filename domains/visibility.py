@@ -1,7 +1,9 @@
 """The one place that decides what a user may see and do.
 
-Every list, detail, search, export and count of personal data starts from `visible_employees`.
-It turns the user's active role assignments into one SQL filter (no per-row permission checks):
+Every list, detail, search, export and count of personal data starts from the filter built here
+(`employee_filter`; employees/selectors.py applies it to employees, cases/selectors.py to cases).
+It turns the user's active role assignments into one SQL condition (no per-row permission
+checks):
 
 - werkgever (positive registration): all employees of the employers and department subtrees in
   the assignment's scope, healthy or sick;
@@ -13,82 +15,41 @@ It turns the user's active role assignments into one SQL filter (no per-row perm
 - a role not placed in a domain yet: negative registration within its explicit employer and
   department scope, nothing medical; after the tenant's deadline the user is blocked entirely;
 - functional admins and auditors: no employees at all (admin rights are not dossier rights).
+
+The access layer sits below employees and cases, so the condition names their columns by
+lookup only: `has_absence_case` is a fact the database keeps on each employee (a trigger of the
+cases app), and the case-manager grants are reached through the user's reverse relation.
+All of a user's assignments are read once per request, in one query, and give every answer
+here: permissions, domain, role names, the block, the filters.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
-from auth2fa.models import AccountType, User
-from cases.models import AbsenceCase
-from domains.models import AssignmentStatus, RoleAssignment, ServiceContract
+from auth2fa.models import User
+from core.accounts import AccountType
+from core.tenancy import tenant_scope
+from domains.models import AssignmentStatus, Department, RoleAssignment, ServiceContract
 from domains.permissions import POSITIVE_REGISTRATION, Perm, ceiling_of
-from employees.models import Employee, EmployeeUserObjectPermission
 
 NOTHING = Q(pk__in=[])
 CASE_MANAGER_GRANT = "view_employee"  # the per-object permission that assigns an employee
-
-
-def _cache(user: User) -> dict:
-    # Per user object, so per request: the assignments are read once however often we ask.
-    if not hasattr(user, "_access_cache"):
-        user._access_cache = {}
-    return user._access_cache
-
-
-def forget_access(user: User) -> None:
-    """Drop what was cached on this user object (after its assignments changed)."""
-    user.__dict__.pop("_access_cache", None)
-
-
-def access_blocked(user: User) -> bool:
-    """A user holding a role that is still not placed in a domain after the tenant's deadline."""
-    cache = _cache(user)
-    if "blocked" not in cache:
-        cache["blocked"] = (
-            user.account_type == AccountType.MEMBER
-            and timezone.localdate() > user.tenant.unplaced_role_deadline
-            and RoleAssignment.objects.filter(user=user, role__domain="")
-            .exclude(status=AssignmentStatus.REJECTED)
-            .exists()
-        )
-    return cache["blocked"]
-
-
-def active_assignments(user: User) -> list[RoleAssignment]:
-    """The user's assignments that grant something now (approved, not blocked), with scopes."""
-    cache = _cache(user)
-    if "assignments" not in cache:
-        if (
-            not user.is_authenticated
-            or not user.is_active
-            or user.account_type != AccountType.MEMBER
-            or access_blocked(user)
-        ):
-            cache["assignments"] = []
-        else:
-            # One query: the scopes come along as arrays instead of two prefetches.
-            cache["assignments"] = list(
-                RoleAssignment.objects.filter(user=user, status=AssignmentStatus.ACTIVE)
-                .select_related("role")
-                .annotate(
-                    scope_employer_ids=ArrayAgg("employers__id", distinct=True, default=[]),
-                    scope_department_paths=ArrayAgg("departments__path", distinct=True, default=[]),
-                )
-            )
-    return cache["assignments"]
+GRANTS_APP_LABEL = "employees"  # where the per-employee grant permission is defined
 
 
 @cache
 def case_manager_grant_permission_id() -> int:
     """The id of the per-employee grant permission (fixed once migrated; read once per process)."""
     return Permission.objects.get(
-        content_type__app_label="employees", codename=CASE_MANAGER_GRANT
+        content_type__app_label=GRANTS_APP_LABEL, codename=CASE_MANAGER_GRANT
     ).pk
 
 
@@ -97,81 +58,187 @@ def granted_permissions(assignment: RoleAssignment) -> frozenset[str]:
     return frozenset(assignment.role.permissions) & ceiling_of(assignment.role.domain)
 
 
+@dataclass(frozen=True)
+class AssignmentScope:
+    """One active assignment: what it grants, and the employees it reaches as a condition."""
+
+    permissions: frozenset[str]
+    condition: Q
+
+
+class UserAccess:
+    """Everything the access rule knows about one user, from one query of their assignments."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.assignments: list[RoleAssignment] = self._load(user)
+
+    @staticmethod
+    def _load(user: User) -> list[RoleAssignment]:
+        if not user.is_authenticated or user.account_type != AccountType.MEMBER:
+            return []
+        # One query: every assignment (any status) with its scopes as arrays, no prefetches.
+        # In the user's own scope: this runs at login too, before the request has one.
+        with tenant_scope(user.tenant_id):
+            return list(
+                RoleAssignment.objects.filter(user=user)
+                .select_related("role")
+                .annotate(
+                    scope_employer_ids=ArrayAgg("employers__id", distinct=True, default=[]),
+                    scope_department_paths=ArrayAgg("departments__path", distinct=True, default=[]),
+                )
+                .order_by("role__name")
+            )
+
+    @cached_property
+    def blocked(self) -> bool:
+        """Holds a role still not placed in a domain after the tenant's deadline."""
+        return (
+            self.user.account_type == AccountType.MEMBER
+            and timezone.localdate() > self.user.tenant.unplaced_role_deadline
+            and any(
+                a.role.domain == "" and a.status != AssignmentStatus.REJECTED
+                for a in self.assignments
+            )
+        )
+
+    @cached_property
+    def active(self) -> list[RoleAssignment]:
+        """The assignments that grant something now (approved, not blocked)."""
+        if not self.user.is_active or self.blocked:
+            return []
+        return [a for a in self.assignments if a.status == AssignmentStatus.ACTIVE]
+
+    @cached_property
+    def permissions(self) -> frozenset[str]:
+        return frozenset().union(*(granted_permissions(a) for a in self.active))
+
+    @cached_property
+    def domain(self) -> str:
+        """The domain of the user's roles ('' when none is placed); a user has only one."""
+        domains = {a.role.domain for a in self.active}
+        return domains.pop() if len(domains) == 1 else ""
+
+    @cached_property
+    def role_names(self) -> list[str]:
+        """Names of the roles the user holds, for the navigation bar and the audit trail."""
+        if self.user.account_type != AccountType.MEMBER:
+            return [str(self.user.get_account_type_display())]
+        return [a.role.name for a in self.assignments]
+
+    @cached_property
+    def active_role_names(self) -> tuple[str, ...]:
+        return tuple(sorted({a.role.name for a in self.active}))
+
+    def scopes(self, prefix: str = "") -> list[AssignmentScope]:
+        """Per active assignment, its permissions and the condition on employees it reaches.
+
+        `prefix` places the condition on a related employee ("employee__" for cases)."""
+        return [
+            AssignmentScope(granted_permissions(a), _assignment_condition(a, self.user, prefix))
+            for a in self.active
+        ]
+
+    def employee_filter(self, perm: str, prefix: str = "") -> Q:
+        """Employees the user may see (or, with `perm`, act on with that permission)."""
+        condition = NOTHING
+        for scope in self.scopes(prefix):
+            if perm in scope.permissions:
+                condition |= scope.condition
+        return condition
+
+
+def access_of(user: User) -> UserAccess:
+    """The user's access, computed once per user object (so once per request)."""
+    cached = user.__dict__.get("_access")
+    if cached is None:
+        cached = user.__dict__["_access"] = UserAccess(user)
+    return cached
+
+
+def forget_access(user: User) -> None:
+    """Drop what was cached on this user object (after its assignments changed)."""
+    user.__dict__.pop("_access", None)
+
+
+def access_blocked(user: User) -> bool:
+    return access_of(user).blocked
+
+
+def active_assignments(user: User) -> list[RoleAssignment]:
+    return access_of(user).active
+
+
 def user_permissions(user: User) -> frozenset[str]:
-    return frozenset().union(*(granted_permissions(a) for a in active_assignments(user)))
+    return access_of(user).permissions
 
 
 def has_permission(user: User, perm: str) -> bool:
-    return perm in user_permissions(user)
+    return perm in access_of(user).permissions
 
 
 def user_domain(user: User) -> str:
-    """The domain of the user's roles ('' when none is placed); a user has only one."""
-    domains = {a.role.domain for a in active_assignments(user)}
-    return domains.pop() if len(domains) == 1 else ""
+    return access_of(user).domain
+
+
+def employee_filter(user: User, perm: str = Perm.EMPLOYEE_VIEW, prefix: str = "") -> Q:
+    """The condition on employees (or, with `prefix`, on rows of one employee) for `perm`.
+
+    NOTHING when no assignment grants it: callers return an empty queryset then."""
+    return access_of(user).employee_filter(perm, prefix)
 
 
 def _employer_ids(assignment: RoleAssignment) -> list[int]:
     return [pk for pk in assignment.scope_employer_ids if pk is not None]
 
 
-def _explicit_scope(assignment: RoleAssignment) -> Q:
+def _explicit_scope(assignment: RoleAssignment, prefix: str) -> Q:
     scope = NOTHING
     if _employer_ids(assignment):
-        scope |= Q(employer_id__in=_employer_ids(assignment))
+        scope |= Q(**{f"{prefix}employer_id__in": _employer_ids(assignment)})
     for path in assignment.scope_department_paths:
         if path:
-            scope |= Q(department__path__startswith=path)
+            scope |= Q(**{f"{prefix}department__path__startswith": path})
     return scope
 
 
-def _assignment_filter(assignment: RoleAssignment, user: User) -> Q:
+def _current_contracts(manager: Any, provider_id: int) -> Any:
+    today = timezone.localdate()
+    return manager.filter(provider_id=provider_id, starts_on__lte=today).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+
+
+def _assignment_condition(assignment: RoleAssignment, user: User, prefix: str) -> Q:
     role = assignment.role
-    has_case = Q(Exists(AbsenceCase.objects.filter(employee_id=OuterRef("pk"))))
+    has_case = Q(**{f"{prefix}has_absence_case": True})
     if role.domain in POSITIVE_REGISTRATION:
-        scope = _explicit_scope(assignment)
+        scope = _explicit_scope(assignment, prefix)
     elif not role.domain:
-        scope = _explicit_scope(assignment) & has_case
+        scope = _explicit_scope(assignment, prefix) & has_case
     else:
         if assignment.provider_id is None:
             return NOTHING
-        today = timezone.localdate()
-        contracted = (
-            ServiceContract.objects.filter(provider_id=assignment.provider_id, starts_on__lte=today)
-            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-            .values("employer_id")
-        )
-        scope = Q(employer_id__in=contracted) & has_case
+        contracted = _current_contracts(ServiceContract.objects, assignment.provider_id)
+        scope = Q(**{f"{prefix}employer_id__in": contracted.values("employer_id")})
+        scope &= has_case
         if _employer_ids(assignment):
-            scope &= Q(employer_id__in=_employer_ids(assignment))
+            scope &= Q(**{f"{prefix}employer_id__in": _employer_ids(assignment)})
     if role.only_assigned:
-        granted = EmployeeUserObjectPermission.objects.filter(
-            user_id=user.pk, permission_id=case_manager_grant_permission_id()
+        # The user's grants, through guardian's direct foreign-key table (employees app).
+        granted = user.employeeuserobjectpermission_set.filter(
+            permission_id=case_manager_grant_permission_id()
         ).values("content_object_id")
-        scope &= Q(pk__in=granted)
+        scope &= Q(**{f"{prefix}pk__in": granted})
     return scope
-
-
-def visible_employees(user: User, perm: str = Perm.EMPLOYEE_VIEW) -> QuerySet[Employee]:
-    """Employees the user may see (or, with `perm`, act on with that permission): one query."""
-    scope = NOTHING
-    for assignment in active_assignments(user):
-        if perm in granted_permissions(assignment):
-            scope |= _assignment_filter(assignment, user)
-    if scope == NOTHING:
-        return Employee.unscoped.none()
-    return Employee.objects.filter(tenant_id=user.tenant_id).filter(scope)
 
 
 def employers_in_scope(user: User) -> set[int]:
     """The ids of the employers the user's active roles reach: explicit employers, the employers
     of explicit departments, and for provider roles the employers under current contract. Used to
     charge costs (SMS) to a customer, never to decide what is visible."""
-    from domains.models import Department
-
     employer_ids: set[int] = set()
-    today = timezone.localdate()
-    for assignment in active_assignments(user):
+    for assignment in access_of(user).active:
         explicit = _employer_ids(assignment)
         employer_ids.update(explicit)
         paths = [path for path in assignment.scope_department_paths if path]
@@ -183,10 +250,8 @@ def employers_in_scope(user: User) -> set[int]:
             )
         if assignment.provider_id and not explicit:
             employer_ids.update(
-                ServiceContract.unscoped.filter(
-                    provider_id=assignment.provider_id, starts_on__lte=today
+                _current_contracts(ServiceContract.unscoped, assignment.provider_id).values_list(
+                    "employer_id", flat=True
                 )
-                .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-                .values_list("employer_id", flat=True)
             )
     return employer_ids

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from auth2fa.models import User
 from employees.models import Employee
 
 POSTCODE = re.compile(r"^\s*(\d{4})\s*([A-Za-z]{0,2})\s*$")
@@ -71,3 +72,12 @@ class EmployeeSearchForm(forms.Form):
         if data.get("postcode"):
             employees = employees.filter(postcode__startswith=data["postcode"])
         return employees.order_by(*self.SORTS.get(data.get("sort") or "surname"), "pk")
+
+
+class CaseManagerForm(forms.Form):
+    case_manager = forms.ModelChoiceField(label=_("Case manager"), queryset=User.objects.none())
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case_manager"].queryset = candidates
+        self.fields["case_manager"].label_from_instance = lambda user: user.display_name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,8 +11,9 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from domains.encryption import SealedText
-from domains.models import Department, Employer, TenantOwned
+from core.encryption import SealedText
+from core.models import TenantOwned
+from domains.models import Department, Employer
 
 
 class Employee(TenantOwned):
@@ -37,6 +39,9 @@ class Employee(TenantOwned):
         default=Decimal("1.000"),
         validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal("1.000"))],
     )
+    # Kept by the database (a trigger of the cases app): whether any absence case exists for
+    # this employee. Negative registration reads it, so the access rule needs no cases import.
+    has_absence_case = models.BooleanField(default=False, editable=False)
     # The BSN is optional, sealed at rest and deliberately not searchable.
     bsn_sealed = models.BinaryField(null=True, editable=False)
     bsn = SealedText("bsn_sealed")
@@ -65,6 +70,9 @@ class Employee(TenantOwned):
     def __str__(self) -> str:
         # Only the pseudonymous key: __str__ may end up in logs or audit renderings.
         return f"Employee {self.key}"
+
+    def audit_subject_key(self) -> uuid.UUID:
+        return self.key
 
     @property
     def full_name(self) -> str:
@@ -98,6 +106,13 @@ class EmployeeUserObjectPermission(UserObjectPermissionBase):
                 fields=["user", "permission", "content_object"], name="employee_grant_lookup"
             )
         ]
+
+    def audit_subject_key(self) -> uuid.UUID | None:
+        return (
+            Employee.unscoped.filter(pk=self.content_object_id)
+            .values_list("key", flat=True)
+            .first()
+        )
 
 
 class EmployeeGroupObjectPermission(GroupObjectPermissionBase):

@@ -1,13 +1,23 @@
-"""Reads of employees, always through the visibility rules of domains/visibility.py."""
+"""Reads of employees, always through the visibility rule of domains/visibility.py."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from typing import Any
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
 
 from auth2fa.models import User
 from domains.permissions import Perm
-from domains.visibility import CASE_MANAGER_GRANT, visible_employees
+from domains.visibility import CASE_MANAGER_GRANT, NOTHING, access_of
 from employees.models import Employee, EmployeeUserObjectPermission
+
+
+def visible_employees(user: User, perm: str = Perm.EMPLOYEE_VIEW) -> QuerySet[Employee]:
+    """Employees the user may see (or, with `perm`, act on with that permission): one query."""
+    condition = access_of(user).employee_filter(perm)
+    if condition == NOTHING:
+        return Employee.unscoped.none()
+    return Employee.objects.filter(tenant_id=user.tenant_id).filter(condition)
 
 
 def employees_visible_to(user: User, perm: str = Perm.EMPLOYEE_VIEW) -> QuerySet[Employee]:
@@ -15,7 +25,50 @@ def employees_visible_to(user: User, perm: str = Perm.EMPLOYEE_VIEW) -> QuerySet
     return visible_employees(user, perm).select_related("employer", "department")
 
 
-def visible_employee_counts(user: User) -> list[dict]:
+def with_access(
+    queryset: QuerySet[Any], user: User, *, prefix: str = ""
+) -> tuple[QuerySet[Any], list[frozenset[str]]]:
+    """Annotate each row with which of the user's assignments reach it (`_access_0`, ...).
+
+    Returns the queryset and, per annotation, the permissions that assignment grants;
+    `access_from_row` turns a fetched row into the set of permissions the user holds on it."""
+    scopes = access_of(user).scopes(prefix)
+    annotations = {
+        f"_access_{number}": (
+            Value(False)
+            if scope.condition == NOTHING
+            else ExpressionWrapper(scope.condition, output_field=BooleanField())
+        )
+        for number, scope in enumerate(scopes)
+    }
+    return queryset.annotate(**annotations), [scope.permissions for scope in scopes]
+
+
+def access_from_row(row: Any, granted: list[frozenset[str]]) -> frozenset[str]:
+    """The permissions of the assignments whose `_access_N` flag is set on this row."""
+    return frozenset().union(
+        *(perms for number, perms in enumerate(granted) if getattr(row, f"_access_{number}"))
+    )
+
+
+def visible_employee_with_access(user: User, key: Any) -> tuple[Employee, frozenset[str]] | None:
+    """The employee with this key if the user may see it, and everything the user may do with
+    it, in one query (None when not visible: the caller answers 404)."""
+    queryset, granted = with_access(employees_visible_to(user), user)
+    employee = queryset.filter(key=key).first()
+    if employee is None:
+        return None
+    return employee, access_from_row(employee, granted)
+
+
+def employee_access(user: User, employee: Employee) -> frozenset[str]:
+    """Every permission the user holds on this one employee, in one query."""
+    queryset, granted = with_access(Employee.objects.filter(pk=employee.pk), user)
+    row = queryset.first()
+    return access_from_row(row, granted) if row is not None else frozenset()
+
+
+def visible_employee_counts(user: User) -> list[dict[str, Any]]:
     """Per employer: how many employees the user may see, and how many are still employed."""
     return list(
         visible_employees(user)

@@ -5,7 +5,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -13,14 +13,17 @@ from django.views.decorators.http import require_POST
 
 from audit.events import record_read
 from auth2fa.models import User
-from cases.selectors import cases_visible_to
-from domains import services as domain_services
 from domains.access import permission_required
-from domains.forms import CaseManagerForm
 from domains.permissions import Perm
-from domains.visibility import has_permission
-from employees.forms import EmployeeSearchForm
-from employees.selectors import assigned_case_managers, employees_visible_to
+from domains.services import eligible_case_managers
+from domains.visibility import access_of
+from employees import services
+from employees.forms import CaseManagerForm, EmployeeSearchForm
+from employees.selectors import (
+    assigned_case_managers,
+    employees_visible_to,
+    visible_employee_with_access,
+)
 
 PAGE_SIZE = 25
 SORTABLE_COLUMNS = [
@@ -84,26 +87,25 @@ def employee_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required(Perm.EMPLOYEE_VIEW)
 def employee_detail(request: HttpRequest, key: UUID) -> HttpResponse:
-    employee = get_object_or_404(employees_visible_to(request.user), key=key)
+    found = visible_employee_with_access(request.user, key)
+    if found is None:
+        raise Http404
+    employee, may = found
     record_read("employee.view", obj=employee, subject=employee)
-    may_assign = (
-        employees_visible_to(request.user, Perm.CASE_ASSIGN).filter(pk=employee.pk).exists()
-    )
+    may_assign = Perm.CASE_ASSIGN in may
     case_managers = assigned_case_managers(employee)
     form = None
     if may_assign:
-        candidates = domain_services.eligible_case_managers(request.user.tenant_id).exclude(
+        candidates = eligible_case_managers(request.user.tenant_id).exclude(
             pk__in=[user.pk for user in case_managers]
         )
         form = CaseManagerForm(candidates=candidates)
     cases = None
-    if has_permission(request.user, Perm.CASE_VIEW):
-        cases = list(
-            cases_visible_to(request.user).filter(employee=employee).order_by("-first_sick_day")
-        )
-    may_report_sick = employees_visible_to(request.user, Perm.CASE_REPORT).filter(
-        pk=employee.pk
-    ).exists() and not any(case.is_open for case in cases or [])
+    if Perm.CASE_VIEW in access_of(request.user).permissions:
+        # A case is visible exactly when its employee is, with case.view (cases/selectors.py).
+        may_see_cases = Perm.CASE_VIEW in may
+        cases = list(employee.absence_cases.order_by("-first_sick_day")) if may_see_cases else []
+    may_report_sick = Perm.CASE_REPORT in may and not any(case.is_open for case in cases or [])
     return render(
         request,
         "employees/employee_detail.html",
@@ -122,12 +124,10 @@ def employee_detail(request: HttpRequest, key: UUID) -> HttpResponse:
 @require_POST
 def case_manager_add(request: HttpRequest, key: UUID) -> HttpResponse:
     employee = get_object_or_404(employees_visible_to(request.user, Perm.CASE_ASSIGN), key=key)
-    form = CaseManagerForm(
-        request.POST, candidates=domain_services.eligible_case_managers(request.user.tenant_id)
-    )
+    form = CaseManagerForm(request.POST, candidates=eligible_case_managers(request.user.tenant_id))
     if form.is_valid():
         try:
-            domain_services.assign_case_manager(
+            services.assign_case_manager(
                 employee=employee, case_manager=form.cleaned_data["case_manager"], by=request.user
             )
             messages.success(request, gettext("The case manager has been assigned."))
@@ -145,8 +145,6 @@ def case_manager_remove(request: HttpRequest, key: UUID, user_key: UUID) -> Http
     case_manager = get_object_or_404(
         User.objects.filter(tenant_id=request.user.tenant_id), key=user_key
     )
-    domain_services.unassign_case_manager(
-        employee=employee, case_manager=case_manager, by=request.user
-    )
+    services.unassign_case_manager(employee=employee, case_manager=case_manager, by=request.user)
     messages.success(request, gettext("The case manager no longer sees this employee."))
     return redirect("employees:detail", key=employee.key)

@@ -29,6 +29,7 @@ from cases.models import (
     MedicalDocument,
 )
 from cases.services import refresh_timeline
+from core.tenancy import all_tenants
 from domains.models import (
     Department,
     Employer,
@@ -41,7 +42,6 @@ from domains.models import (
 )
 from domains.services import ensure_reference_roles
 from employees.models import Employee
-from verzuim.tenancy import all_tenants
 
 PASSWORD = "correct horse battery staple"
 

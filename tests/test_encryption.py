@@ -8,8 +8,8 @@ import os
 import pytest
 from django.db import connection
 
-from domains import encryption
-from domains.models import TenantDataKey
+from core import encryption
+from core.models import TenantDataKey
 from employees.models import Employee
 from tests.conftest import make_employee
 

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
 
+from core import net
 from tests.conftest import PASSWORD, verified_login
-from verzuim import net
 
 RANGES = "192.0.2.0/24\n2001:db8:1::/48  # office, IPv6\n"
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 from auth2fa.stepup import SESSION_VERIFIED_AT
 from cases import services
 from cases.models import MedicalDocument, MedicalNote
-from domains import encryption
-from domains.models import TenantDataKey
+from core import encryption
+from core.models import TenantDataKey
 from tests.conftest import verified_login
 from tests.urlwalk import all_routes
 

@@ -19,6 +19,8 @@ from domains.models import AssignmentStatus, BigCheckStatus, BigRegistration, Ro
 from domains.permissions import REFERENCE_ROLES, Domain, Perm
 from domains.tasks import check_pending_big_registrations
 from domains.visibility import forget_access, user_permissions
+from employees import services as employee_services
+from employees.selectors import visible_employees
 from tests import fake_big_register as register
 from tests.conftest import grant, make_user, verified_login
 
@@ -445,8 +447,6 @@ def test_hr_assigns_and_removes_a_case_manager(client, world):
     url = reverse("employees:case_manager_add", kwargs={"key": world.sick_unassigned.key})
     client.post(url, {"case_manager": world.casemanager.pk})
     forget_access(world.casemanager)
-    from domains.visibility import visible_employees
-
     assert visible_employees(world.casemanager).filter(pk=world.sick_unassigned.pk).exists()
     client.post(
         reverse(
@@ -460,14 +460,14 @@ def test_hr_assigns_and_removes_a_case_manager(client, world):
 
 def test_only_case_managers_can_be_assigned(client, world):
     with pytest.raises(ValidationError):
-        services.assign_case_manager(
+        employee_services.assign_case_manager(
             employee=world.sick_unassigned, case_manager=world.verzekeraar, by=world.hr
         )
 
 
 def test_a_manager_cannot_assign_case_managers(world):
     with pytest.raises(PermissionDenied):
-        services.assign_case_manager(
+        employee_services.assign_case_manager(
             employee=world.employee, case_manager=world.casemanager, by=world.manager
         )
 

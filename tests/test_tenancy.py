@@ -8,11 +8,11 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from core.tenancy import ScopeError, tenant_scope
 from domains.models import Department, Employer
 from employees.models import Employee
 from tests.conftest import verified_login
 from tests.urlwalk import all_routes
-from verzuim.tenancy import ScopeError, tenant_scope
 
 # Every URL that takes an object's UUID: who would normally use it, and the other tenant's object.
 OTHER_TENANT_OBJECTS = {

@@ -13,8 +13,8 @@ from guardian.shortcuts import assign_perm
 
 from domains.models import AssignmentStatus, ServiceContract
 from domains.permissions import Perm
-from domains.visibility import forget_access, user_permissions, visible_employees
-from employees.selectors import visible_employee_counts
+from domains.visibility import forget_access, user_permissions
+from employees.selectors import visible_employee_counts, visible_employees
 from tests.conftest import grant, make_employee, make_user, report_sick, verified_login
 
 

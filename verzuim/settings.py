@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "guardian",
+    "core",
     "verzuim",
     "domains",
     "employees",
@@ -98,20 +99,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "verzuim.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "auth2fa.middleware.SecondFactorRequiredMiddleware",
-    "auth2fa.middleware.PasswordExpiryMiddleware",
-    "verzuim.middleware.TenantScopeMiddleware",
+    "core.middleware.TenantScopeMiddleware",
     "audit.middleware.AuditMiddleware",
-    "verzuim.middleware.AllowedIpRangeMiddleware",
-    "domains.access.UnplacedRoleBlockMiddleware",
+    # Login, second factor, password expiry, IP range, unplaced roles: one list of checks.
+    "verzuim.gate.GateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import redis
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -12,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from audit.events import record_read
-from auth2fa.middleware import second_factor_exempt
+from core.gate import public
 from employees.selectors import visible_employee_counts
 
 
@@ -31,8 +30,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_not_required
-@second_factor_exempt
+@public
 @require_GET
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from domains.encryption import current_master_key_id, rotate_master_key
-from verzuim.tenancy import all_tenants
+from core.encryption import current_master_key_id, rotate_master_key
+from core.tenancy import all_tenants
 
 
 class Command(BaseCommand):

@@ -20,6 +20,7 @@ from auth2fa.models import AccountType, SMSMessage, User
 from cases import services as case_services
 from cases.models import AbsenceCase, CaseType
 from cases.selectors import cases_visible_to
+from core.tenancy import tenant_scope
 from domains.models import (
     AssignmentStatus,
     BigCheckStatus,
@@ -37,7 +38,6 @@ from domains.permissions import REFERENCE_ROLES_BY_KEY, Perm
 from domains.services import ensure_reference_roles
 from domains.visibility import CASE_MANAGER_GRANT
 from employees.models import Employee
-from verzuim.tenancy import tenant_scope
 
 DEMO_PASSWORD = "Verzuim-demo-2026"  # noqa: S105 - printed at start, demo only
 

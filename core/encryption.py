@@ -25,6 +25,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from core.models import TenantDataKey
+
 MAGIC = b"V1"
 HEADER = struct.Struct(">2sI12s")
 _data_keys: dict[tuple[int, int], bytes] = {}
@@ -94,8 +96,6 @@ def _data_key(tenant_id: int, version: int) -> bytes:
     cached = _data_keys.get((tenant_id, version))
     if cached is not None:
         return cached
-    from domains.models import TenantDataKey
-
     row = TenantDataKey.objects.get(tenant_id=tenant_id, version=version)
     key = unwrap_data_key(
         bytes(row.wrapped_key),
@@ -109,8 +109,6 @@ def _data_key(tenant_id: int, version: int) -> bytes:
 
 def _current_data_key(tenant_id: int) -> tuple[int, bytes]:
     """The tenant's newest data key, created on first use."""
-    from domains.models import TenantDataKey
-
     version = (
         TenantDataKey.objects.filter(tenant_id=tenant_id)
         .order_by("-version")
@@ -169,8 +167,6 @@ def rotate_master_key() -> int:
     is at every moment readable under the master key its row names (old keys stay configured
     until this has run).
     """
-    from domains.models import TenantDataKey
-
     target = current_master_key_id()
     changed = 0
     for pk in TenantDataKey.objects.values_list("pk", flat=True):
