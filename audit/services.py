@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from audit.events import record_event
 from audit.models import EVENT_FIELDS, Action, AuditEvent, AuditExport, ExportStatus, Outcome
 from audit.router import AUDIT_DB
 from core.accounts import AccountType
+from core.exports import SafeCsvWriter
 
 APPROVERS = {AccountType.AUDITOR, AccountType.FUNCTIONAL_ADMIN}
 PROGRESS_EVERY = 2000
@@ -96,7 +96,7 @@ def build_export_files(export: AuditExport) -> None:
         export_path(export, "csv").open("w", newline="", encoding="utf-8") as csv_file,
         export_path(export, "json").open("w", encoding="utf-8") as json_file,
     ):
-        writer = csv.writer(csv_file)
+        writer = SafeCsvWriter(csv_file, delimiter=",")
         writer.writerow(columns)
         json_file.write("[\n")
         for number, record in enumerate(records.iterator(chunk_size=PROGRESS_EVERY), start=1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -123,6 +124,18 @@ def register_failed_login(user: User) -> None:
 def clear_failed_logins(user: User | None) -> None:
     if user is not None and (user.failed_logins or user.locked_until):
         User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+
+
+@transaction.atomic
+def set_account_end(*, user: User, valid_until: Any, employee: Any, by: User) -> None:
+    """A functional admin sets when an account ends: a last day, and/or the person's own employee
+    record, whose end of employment ends the account too (deactivate_leavers)."""
+    require_functional_admin(by)
+    if user.tenant_id != by.tenant_id:
+        raise PermissionDenied
+    user.valid_until = valid_until
+    user.employee = employee
+    user.save(update_fields=["valid_until", "employee"])
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,9 +52,21 @@ class CorrectionForm(forms.Form):
     )
 
 
+class ReusedChoiceIterator(ModelChoiceIterator):
+    """Reads the choices once per form: the case page renders one form for every open step,
+    and Django's own iterator would query the documents again for each."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:  # the queryset's result cache, filled on the first render
+            yield self.choice(obj)
+
+
 class MilestoneDoneForm(forms.Form):
     done_on = forms.DateField(label=_("Done on"), widget=forms.DateInput(attrs=DATE))
     document = forms.ModelChoiceField(label=_("Document"), queryset=None, required=False)
+    document.iterator = ReusedChoiceIterator
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -27,6 +27,7 @@ from cases.forms import (
     SickReportForm,
 )
 from cases.models import CaseDocument, MedicalDocument, Milestone
+from core.forms import show_errors
 from domains.access import permission_required
 from domains.permissions import Perm
 from employees.selectors import employees_visible_to
@@ -43,19 +44,6 @@ def _case(request: HttpRequest, key: UUID, perm: str = Perm.CASE_VIEW):
     case, permissions = found
     case.may = permissions
     return case
-
-
-def _show_errors(request: HttpRequest, error: ValidationError, form=None) -> None:
-    """A service's refusal: on the form it belongs to when there is one, else as a message."""
-    if form is not None and hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    elif form is not None:
-        form.add_error(None, error)
-    else:
-        for message in error.messages:
-            messages.error(request, message)
 
 
 @permission_required(Perm.CASE_VIEW)
@@ -106,7 +94,7 @@ def report_sick(request: HttpRequest, key: UUID) -> HttpResponse:
         try:
             case = services.report_sick(employee=employee, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _show_errors(request, error, form)
+            show_errors(request, error, form)
         else:
             messages.success(request, _("The sick report has been recorded."))
             return redirect("cases:detail", key=case.key)
@@ -156,7 +144,7 @@ def report_recovery(request: HttpRequest, key: UUID) -> HttpResponse:
         try:
             services.report_recovery(case=case, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _show_errors(request, error, form)
+            show_errors(request, error, form)
         else:
             full = form.cleaned_data["incapacity"] == 0
             messages.success(
@@ -181,7 +169,7 @@ def correct_case(request: HttpRequest, key: UUID) -> HttpResponse:
         try:
             services.correct_case(case=case, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _show_errors(request, error, form)
+            show_errors(request, error, form)
         else:
             messages.success(
                 request, _("The case has been corrected; the timeline follows the new dates.")
@@ -201,9 +189,9 @@ def complete_milestone(request: HttpRequest, key: UUID, milestone_key: UUID) -> 
             services.complete_milestone(milestone=milestone, by=request.user, **form.cleaned_data)
             messages.success(request, _("The step has been marked as done."))
         except ValidationError as error:
-            _show_errors(request, error)
+            show_errors(request, error)
     else:
-        _show_errors(request, ValidationError(list(form.errors.values())))
+        show_errors(request, ValidationError(list(form.errors.values())))
     return redirect("cases:detail", key=case.key)
 
 
@@ -237,7 +225,7 @@ def add_document(request: HttpRequest, key: UUID) -> HttpResponse:
                 upload=form.cleaned_data["file"],
             )
         except ValidationError as error:
-            _show_errors(request, error, form)
+            show_errors(request, error, form)
         else:
             messages.success(request, _("The document has been uploaded."))
             return redirect("cases:detail", key=case.key)
@@ -307,9 +295,9 @@ def add_medical_document(request: HttpRequest, key: UUID) -> HttpResponse:
             )
             messages.success(request, _("The document has been added to the medical file."))
         except ValidationError as error:
-            _show_errors(request, error)
+            show_errors(request, error)
     else:
-        _show_errors(request, ValidationError(list(form.errors.values())))
+        show_errors(request, ValidationError(list(form.errors.values())))
     return redirect("cases:medical", key=case.key)
 
 

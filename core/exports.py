@@ -29,12 +29,22 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+class SafeCsvWriter:
+    """csv.writer whose every cell goes through safe_cell; for exports written row by row."""
+
+    def __init__(self, file: IO[str], *, delimiter: str = ";") -> None:
+        self._writer = csv.writer(file, delimiter=delimiter)
+
+    def writerow(self, row: Row) -> None:
+        self._writer.writerow([safe_cell(cell) for cell in row])
+
+
 def write_csv(file: IO[str], header: Row, rows: Iterable[Row], *, delimiter: str = ";") -> None:
     """Stream rows into an open text file (constant memory for large exports)."""
-    writer = csv.writer(file, delimiter=delimiter)
-    writer.writerow([safe_cell(cell) for cell in header])
+    writer = SafeCsvWriter(file, delimiter=delimiter)
+    writer.writerow(header)
     for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow(row)
 
 
 def csv_response(filename: str, header: Row, rows: Iterable[Row]) -> HttpResponse:

@@ -6,8 +6,6 @@ being admins (they hold no role, so the visibility rules show them no employee).
 
 from __future__ import annotations
 
-import csv
-import io
 from uuid import UUID
 
 from django.contrib import messages
@@ -18,14 +16,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from audit.events import record_event, record_read
 from audit.models import Action
 from auth2fa.models import AccountType, User
-from auth2fa.services import reset_second_factors, set_blocked
+from auth2fa.services import reset_second_factors, set_account_end, set_blocked
 from auth2fa.sms import cost_report
+from core.exports import csv_response, dutch_decimal, xlsx_response
+from core.forms import show_errors
 from domains import services
 from domains.access import functional_admin_required
 from domains.forms import (
@@ -61,16 +59,6 @@ def _roles(request: HttpRequest):
     return Role.objects.filter(tenant=request.user.tenant)
 
 
-def _form_errors_from(error: ValidationError, form) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 @functional_admin_required
 def role_list(request: HttpRequest) -> HttpResponse:
     roles = _roles(request).annotate(
@@ -91,7 +79,7 @@ def role_edit(request: HttpRequest, key: UUID | None = None) -> HttpResponse:
         try:
             services.save_role(role=form.instance, by=request.user)
         except ValidationError as error:
-            _form_errors_from(error, form)
+            show_errors(request, error, form)
         else:
             messages.success(request, _("The role has been saved."))
             return redirect("domains:role_list")
@@ -177,45 +165,18 @@ def _export_rows(request: HttpRequest) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _safe_cell(value: str) -> str:
-    # Spreadsheet programs run cells that start with these as formulas (CSV injection).
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @functional_admin_required
 def roles_export_csv(request: HttpRequest) -> HttpResponse:
     header, rows = _export_rows(request)
     record_event("roles.export", Action.EXECUTE, result_count=len(rows))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(header)
-    writer.writerows([[_safe_cell(cell) for cell in row] for row in rows])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="rollen-en-rechten.csv"'
-    return response
+    return csv_response("rollen-en-rechten.csv", header, rows)
 
 
 @functional_admin_required
 def roles_export_xlsx(request: HttpRequest) -> HttpResponse:
     header, rows = _export_rows(request)
     record_event("roles.export", Action.EXECUTE, result_count=len(rows))
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Roles")[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([_safe_cell(cell) for cell in row])
-    sheet.freeze_panes = "B2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = 'attachment; filename="rollen-en-rechten.xlsx"'
-    return response
+    return xlsx_response("rollen-en-rechten.xlsx", header, rows, sheet_title=_("Roles"))
 
 
 def _users(request: HttpRequest):
@@ -243,72 +204,20 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(request, "domains/user_list.html", {"users": users, "form": form})
 
 
-@functional_admin_required
-def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
-    subject = get_object_or_404(_users(request), key=key)
+def _subject(request: HttpRequest, key: UUID) -> User:
+    return get_object_or_404(_users(request), key=key)
+
+
+def _render_user_detail(
+    request: HttpRequest,
+    subject: User,
+    *,
+    assignment_form: AssignmentForm | None = None,
+    big_form: BigNumberForm | None = None,
+    validity_form: AccountValidityForm | None = None,
+) -> HttpResponse:
+    """The user page; a form that failed comes in bound, so what was typed stays."""
     record_read("user.view", obj=subject)
-    assignment_form = AssignmentForm(
-        request.POST if "assign" in request.POST else None, tenant=request.user.tenant
-    )
-    big_form = BigNumberForm(request.POST if "big" in request.POST else None)
-    validity_form = AccountValidityForm(
-        request.POST if "validity" in request.POST else None,
-        tenant=request.user.tenant,
-        initial={
-            "valid_until": subject.valid_until,
-            "employee_key": getattr(subject.employee, "key", None),
-        },
-    )
-    if "reset_factors" in request.POST:
-        reset_second_factors(user=subject, by=request.user)
-        messages.success(
-            request,
-            _("The second factors have been reset: the user sets up a new one at the next login."),
-        )
-        return redirect("domains:user_detail", key=subject.key)
-    if "block" in request.POST or "unblock" in request.POST:
-        set_blocked(user=subject, blocked="block" in request.POST, by=request.user)
-        messages.success(
-            request,
-            _("The account has been blocked.")
-            if "block" in request.POST
-            else _("The account has been unblocked."),
-        )
-        return redirect("domains:user_detail", key=subject.key)
-    if "validity" in request.POST and validity_form.is_valid():
-        subject.valid_until = validity_form.cleaned_data["valid_until"]
-        subject.employee = validity_form.cleaned_data["employee_key"]
-        subject.save(update_fields=["valid_until", "employee"])
-        messages.success(request, _("The account's end has been saved."))
-        return redirect("domains:user_detail", key=subject.key)
-    if request.method == "POST":
-        try:
-            if "assign" in request.POST and assignment_form.is_valid():
-                assignment = services.assign_role(
-                    user=subject, by=request.user, **assignment_form.cleaned_data
-                )
-                if assignment.status == AssignmentStatus.AWAITING_APPROVAL:
-                    messages.info(
-                        request,
-                        _(
-                            "This role gives medical access: "
-                            "a second functional admin must approve it."
-                        ),
-                    )
-                else:
-                    messages.success(request, _("The role has been assigned."))
-                return redirect("domains:user_detail", key=subject.key)
-            if "big" in request.POST and big_form.is_valid():
-                services.set_big_number(
-                    user=subject, big_number=big_form.cleaned_data["big_number"], by=request.user
-                )
-                messages.success(
-                    request,
-                    _("The BIG number has been saved and is being checked in the BIG register."),
-                )
-                return redirect("domains:user_detail", key=subject.key)
-        except ValidationError as error:
-            _form_errors_from(error, assignment_form if "assign" in request.POST else big_form)
     assignments = (
         RoleAssignment.objects.filter(user=subject)
         .select_related("role", "provider", "requested_by", "decided_by")
@@ -320,13 +229,115 @@ def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
         {
             "subject": subject,
             "assignments": assignments,
-            "assignment_form": assignment_form,
-            "big_form": big_form,
-            "validity_form": validity_form,
+            "assignment_form": assignment_form or AssignmentForm(tenant=request.user.tenant),
+            "big_form": big_form or BigNumberForm(),
+            "validity_form": validity_form
+            or AccountValidityForm(
+                tenant=request.user.tenant,
+                initial={
+                    "valid_until": subject.valid_until,
+                    "employee_key": getattr(subject.employee, "key", None),
+                },
+            ),
             "big": BigRegistration.objects.filter(user=subject).first(),
             "is_member": subject.account_type == AccountType.MEMBER,
         },
     )
+
+
+@functional_admin_required
+def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
+    return _render_user_detail(request, _subject(request, key))
+
+
+@functional_admin_required
+@require_POST
+def user_assign_role(request: HttpRequest, key: UUID) -> HttpResponse:
+    subject = _subject(request, key)
+    form = AssignmentForm(request.POST, tenant=request.user.tenant)
+    if form.is_valid():
+        try:
+            assignment = services.assign_role(user=subject, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(request, error, form)
+        else:
+            if assignment.status == AssignmentStatus.AWAITING_APPROVAL:
+                messages.info(
+                    request,
+                    _("This role gives medical access: a second functional admin must approve it."),
+                )
+            else:
+                messages.success(request, _("The role has been assigned."))
+            return redirect("domains:user_detail", key=subject.key)
+    return _render_user_detail(request, subject, assignment_form=form)
+
+
+@functional_admin_required
+@require_POST
+def user_set_big_number(request: HttpRequest, key: UUID) -> HttpResponse:
+    subject = _subject(request, key)
+    form = BigNumberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_big_number(
+                user=subject, big_number=form.cleaned_data["big_number"], by=request.user
+            )
+        except ValidationError as error:
+            show_errors(request, error, form)
+        else:
+            messages.success(
+                request,
+                _("The BIG number has been saved and is being checked in the BIG register."),
+            )
+            return redirect("domains:user_detail", key=subject.key)
+    return _render_user_detail(request, subject, big_form=form)
+
+
+@functional_admin_required
+@require_POST
+def user_set_account_end(request: HttpRequest, key: UUID) -> HttpResponse:
+    subject = _subject(request, key)
+    form = AccountValidityForm(request.POST, tenant=request.user.tenant)
+    if form.is_valid():
+        set_account_end(
+            user=subject,
+            valid_until=form.cleaned_data["valid_until"],
+            employee=form.cleaned_data["employee_key"],
+            by=request.user,
+        )
+        messages.success(request, _("The account's end has been saved."))
+        return redirect("domains:user_detail", key=subject.key)
+    return _render_user_detail(request, subject, validity_form=form)
+
+
+@functional_admin_required
+@require_POST
+def user_reset_factors(request: HttpRequest, key: UUID) -> HttpResponse:
+    subject = _subject(request, key)
+    reset_second_factors(user=subject, by=request.user)
+    messages.success(
+        request,
+        _("The second factors have been reset: the user sets up a new one at the next login."),
+    )
+    return redirect("domains:user_detail", key=subject.key)
+
+
+@functional_admin_required
+@require_POST
+def user_block(request: HttpRequest, key: UUID) -> HttpResponse:
+    subject = _subject(request, key)
+    set_blocked(user=subject, blocked=True, by=request.user)
+    messages.success(request, _("The account has been blocked."))
+    return redirect("domains:user_detail", key=subject.key)
+
+
+@functional_admin_required
+@require_POST
+def user_unblock(request: HttpRequest, key: UUID) -> HttpResponse:
+    subject = _subject(request, key)
+    set_blocked(user=subject, blocked=False, by=request.user)
+    messages.success(request, _("The account has been unblocked."))
+    return redirect("domains:user_detail", key=subject.key)
 
 
 @functional_admin_required
@@ -448,19 +459,15 @@ def sms_costs_csv(request: HttpRequest) -> HttpResponse:
     year = _report_year(request)
     report = cost_report(year, request.user.tenant.sms_price_cents)
     record_event("sms_costs.export", Action.EXECUTE, result_count=len(report["rows"]))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([_("Month"), _("Employer"), _("Number of SMS"), _("Cost (EUR)")])
-    for row in report["rows"]:
-        writer.writerow(
-            [
-                row["month"].strftime("%Y-%m"),
-                _safe_cell(row["employer"] or _("Not one employer")),
-                row["count"],
-                f"{row['cost']:.2f}".replace(".", ","),
-            ]
-        )
-    writer.writerow([_("Total"), "", report["count"], f"{report['cost']:.2f}".replace(".", ",")])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sms-kosten-{year}.csv"'
-    return response
+    header = [_("Month"), _("Employer"), _("Number of SMS"), _("Cost (EUR)")]
+    rows = [
+        [
+            row["month"].strftime("%Y-%m"),
+            row["employer"] or _("Not one employer"),
+            row["count"],
+            dutch_decimal(row["cost"]),
+        ]
+        for row in report["rows"]
+    ]
+    rows.append([_("Total"), "", report["count"], dutch_decimal(report["cost"])])
+    return csv_response(f"sms-kosten-{year}.csv", header, rows)

@@ -109,9 +109,7 @@ def test_an_admin_resets_a_users_factors(client, world):
         user=world.hr, code_hash=RecoveryCode.hash("AAAAA-BBBBB-CCCCC-DDDDD")
     )
     verified_login(client, world.beheer)
-    client.post(
-        reverse("domains:user_detail", kwargs={"key": world.hr.key}), {"reset_factors": "1"}
-    )
+    client.post(reverse("domains:user_reset_factors", kwargs={"key": world.hr.key}))
     assert not TOTPDevice.objects.filter(user=world.hr).exists()
     assert not RecoveryCode.objects.filter(user=world.hr).exists()
     assert user_client.get(reverse("dashboard")).status_code == 302  # the session ended

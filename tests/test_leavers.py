@@ -53,10 +53,8 @@ def test_the_task_runs_every_fifteen_minutes(settings):
 
 def test_an_admin_sets_the_end_of_access(client, world):
     verified_login(client, world.beheer)
-    url = reverse("domains:user_detail", kwargs={"key": world.hr.key})
-    response = client.post(
-        url, {"validity": "1", "valid_until": TODAY, "employee_key": world.employee.key}
-    )
+    url = reverse("domains:user_set_account_end", kwargs={"key": world.hr.key})
+    response = client.post(url, {"valid_until": TODAY, "employee_key": world.employee.key})
     assert response.status_code == 302
     world.hr.refresh_from_db()
     assert world.hr.valid_until == TODAY and world.hr.employee == world.employee

@@ -88,19 +88,18 @@ def test_an_admin_blocks_and_unblocks_an_account(client, world):
     user_client = client.__class__()
     verified_login(user_client, world.hr)
     verified_login(client, world.beheer)
-    url = reverse("domains:user_detail", kwargs={"key": world.hr.key})
-    client.post(url, {"block": "1"})
+    client.post(reverse("domains:user_block", kwargs={"key": world.hr.key}))
     world.hr.refresh_from_db()
     assert world.hr.is_blocked
     assert user_client.get(reverse("dashboard")).status_code == 302  # the running session ended
     refused = login(user_client, "hr@a.test")
     assert refused.status_code == 200 and "geblokkeerd" in refused.content.decode()
-    client.post(url, {"unblock": "1"})
+    client.post(reverse("domains:user_unblock", kwargs={"key": world.hr.key}))
     assert login(user_client, "hr@a.test").status_code == 302
 
 
 def test_admins_cannot_block_themselves(client, world):
     verified_login(client, world.beheer)
-    client.post(reverse("domains:user_detail", kwargs={"key": world.beheer.key}), {"block": "1"})
+    client.post(reverse("domains:user_block", kwargs={"key": world.beheer.key}))
     world.beheer.refresh_from_db()
     assert not world.beheer.is_blocked

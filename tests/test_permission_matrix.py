@@ -290,6 +290,25 @@ MATRIX = {
     "domains:roles_export_xlsx": Entry(expect=only_admins(200)),
     "domains:user_list": Entry(expect=only_admins(200)),
     "domains:user_detail": Entry(kwargs=admin_object(user_of), expect=only_admins(ADMIN_GET)),
+    # The user page's forms, each a POST view of its own; an empty form is shown again (200).
+    "domains:user_assign_role": Entry(
+        method="post", kwargs=admin_object(user_of), expect=only_admins(ADMIN_GET)
+    ),
+    "domains:user_set_big_number": Entry(
+        method="post", kwargs=admin_object(user_of), expect=only_admins(ADMIN_GET)
+    ),
+    "domains:user_set_account_end": Entry(
+        method="post", kwargs=admin_object(user_of), expect=only_admins(ADMIN_POST)
+    ),
+    "domains:user_reset_factors": Entry(
+        method="post", kwargs=admin_object(user_of), expect=only_admins(ADMIN_POST)
+    ),
+    "domains:user_block": Entry(
+        method="post", kwargs=admin_object(user_of), expect=only_admins(ADMIN_POST)
+    ),
+    "domains:user_unblock": Entry(
+        method="post", kwargs=admin_object(user_of), expect=only_admins(ADMIN_POST)
+    ),
     "domains:assignment_remove": Entry(
         method="post", kwargs=admin_object(assignment_of), expect=only_admins(ADMIN_POST)
     ),

@@ -425,9 +425,8 @@ def test_an_admin_assigns_a_role_through_the_user_page(client, world):
     user = make_user(world.tenant, "nieuw@a.test")
     verified_login(client, world.beheer)
     response = client.post(
-        reverse("domains:user_detail", kwargs={"key": user.key}),
+        reverse("domains:user_assign_role", kwargs={"key": user.key}),
         {
-            "assign": "1",
             "role": world.roles["leidinggevende"].pk,
             "departments": [world.kantoor.pk],
         },
@@ -436,8 +435,8 @@ def test_an_admin_assigns_a_role_through_the_user_page(client, world):
     assignment = RoleAssignment.objects.get(user=user)
     assert list(assignment.departments.all()) == [world.kantoor]
     response = client.post(
-        reverse("domains:user_detail", kwargs={"key": user.key}),
-        {"assign": "1", "role": world.roles["casemanager"].pk, "provider": world.arbo.pk},
+        reverse("domains:user_assign_role", kwargs={"key": user.key}),
+        {"role": world.roles["casemanager"].pk, "provider": world.arbo.pk},
     )
     assert response.status_code == 200 and "twee accounts" in response.content.decode()
 

@@ -1,0 +1,26 @@
+"""How a view shows a service's refusal: on the form it belongs to, else as a message."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+
+def show_errors(
+    request: HttpRequest, error: ValidationError, form: forms.BaseForm | None = None
+) -> None:
+    """Field errors land on their fields (unknown fields: on the form as a whole); without a
+    form, each message becomes a message on the next page."""
+    if form is None:
+        for message in error.messages:
+            messages.error(request, message)
+        return
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
