@@ -25,9 +25,7 @@ PAGES = [
 
 
 @pytest.mark.parametrize(("persona", "name", "obj", "expected"), PAGES)
-def test_a_detail_page_costs_a_fixed_number_of_queries(
-    client, world, persona, name, obj, expected
-):
+def test_a_detail_page_costs_a_fixed_number_of_queries(client, world, persona, name, obj, expected):
     verified_login(client, getattr(world, persona))
     url = reverse(name, kwargs={"key": getattr(world, obj).key})
     client.get(url)  # warm the per-process caches (permission ids, tenant keys)
