@@ -21,6 +21,7 @@ from domains.models import (
     Employer,
     Role,
     RoleAssignment,
+    ServiceContract,
     ServiceProvider,
     Tenant,
 )
@@ -305,3 +306,36 @@ def eligible_case_managers(tenant_id: int):
         role_assignments__role__only_assigned=True,
         role_assignments__status=AssignmentStatus.ACTIVE,
     ).distinct()
+
+
+def _require_admin_of(tenant_id: int, by: User) -> None:
+    require_functional_admin(by)
+    if tenant_id != by.tenant_id:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def save_provider(*, provider: ServiceProvider, by: User) -> ServiceProvider:
+    """Add or change an arbodienst or insurer of the admin's own environment."""
+    provider.tenant_id = by.tenant_id
+    _require_admin_of(provider.tenant_id, by)
+    provider.save()
+    return provider
+
+
+@transaction.atomic
+def save_contract(*, contract: ServiceContract, by: User) -> ServiceContract:
+    """Add or change a contract; provider and employer must be of the admin's environment."""
+    _require_admin_of(contract.tenant_id, by)
+    if {contract.provider.tenant_id, contract.employer.tenant_id} != {by.tenant_id}:
+        raise PermissionDenied
+    contract.save()
+    return contract
+
+
+@transaction.atomic
+def save_tenant_settings(*, tenant: Tenant, by: User) -> Tenant:
+    """The environment's settings (policy, windows, prices), changed by its functional admin."""
+    _require_admin_of(tenant.pk, by)
+    tenant.save()
+    return tenant

@@ -394,38 +394,59 @@ def approval_decide(request: HttpRequest, key: UUID) -> HttpResponse:
     return redirect("domains:approval_list")
 
 
-@functional_admin_required
-def provider_list(request: HttpRequest) -> HttpResponse:
+def _render_providers(
+    request: HttpRequest,
+    *,
+    provider_form: ProviderForm | None = None,
+    contract_form: ContractForm | None = None,
+) -> HttpResponse:
     tenant = request.user.tenant
-    provider_form = ProviderForm(request.POST if "provider" in request.POST else None)
-    contract_form = ContractForm(
-        request.POST if "contract" in request.POST else None, tenant=tenant
-    )
-    if request.method == "POST":
-        if "provider" in request.POST and provider_form.is_valid():
-            provider_form.instance.tenant = tenant
-            provider_form.save()
-            messages.success(request, _("The service provider has been added."))
-            return redirect("domains:provider_list")
-        if "contract" in request.POST and contract_form.is_valid():
-            contract_form.save()
-            messages.success(request, _("The contract has been added."))
-            return redirect("domains:provider_list")
     providers = ServiceProvider.objects.filter(tenant=tenant).prefetch_related(
         Prefetch("contracts", queryset=ServiceContract.objects.select_related("employer"))
     )
     return render(
         request,
         "domains/provider_list.html",
-        {"providers": providers, "provider_form": provider_form, "contract_form": contract_form},
+        {
+            "providers": providers,
+            "provider_form": provider_form or ProviderForm(),
+            "contract_form": contract_form or ContractForm(tenant=tenant),
+        },
     )
+
+
+@functional_admin_required
+def provider_list(request: HttpRequest) -> HttpResponse:
+    return _render_providers(request)
+
+
+@functional_admin_required
+@require_POST
+def provider_add(request: HttpRequest) -> HttpResponse:
+    form = ProviderForm(request.POST)
+    if not form.is_valid():
+        return _render_providers(request, provider_form=form)
+    services.save_provider(provider=form.instance, by=request.user)
+    messages.success(request, _("The service provider has been added."))
+    return redirect("domains:provider_list")
+
+
+@functional_admin_required
+@require_POST
+def contract_add(request: HttpRequest) -> HttpResponse:
+    form = ContractForm(request.POST, tenant=request.user.tenant)
+    if not form.is_valid():
+        return _render_providers(request, contract_form=form)
+    services.save_contract(contract=form.instance, by=request.user)
+    messages.success(request, _("The contract has been added."))
+    return redirect("domains:provider_list")
 
 
 @functional_admin_required
 def tenant_settings(request: HttpRequest) -> HttpResponse:
     form = TenantSettingsForm(request.POST or None, instance=request.user.tenant)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_tenant_settings(tenant=form.instance, by=request.user)
         messages.success(request, _("The settings have been saved."))
         return redirect("domains:tenant_settings")
     return render(

@@ -317,6 +317,9 @@ MATRIX = {
         method="post", kwargs=admin_object(assignment_of), expect=only_admins(ADMIN_POST)
     ),
     "domains:provider_list": Entry(expect=only_admins(200)),
+    # An empty form is shown again with its errors.
+    "domains:provider_add": Entry(method="post", expect=only_admins(200)),
+    "domains:contract_add": Entry(method="post", expect=only_admins(200)),
     "domains:tenant_settings": Entry(expect=only_admins(200)),
     "domains:sms_costs": Entry(expect=only_admins(200)),
     "domains:sms_costs_csv": Entry(expect=only_admins(200)),
