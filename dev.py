@@ -13,6 +13,7 @@ servers are used instead. This file uses the standard library only until it runs
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -96,10 +97,8 @@ def demo(extra: list[str]) -> None:
     manage("seed_demo", env=env)
     address = extra[0] if extra else "localhost:8000"
     log(f"serving on http://{address}/ (Ctrl+C stops)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         manage("runserver", address, env=env)
-    except KeyboardInterrupt:
-        pass
 
 
 def test(extra: list[str]) -> int:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from core.models import TenantDataKey
 
 MAGIC = b"V1"
+MASTER_KEY_BYTES = 32  # AES-256
 HEADER = struct.Struct(">2sI12s")
 _data_keys: dict[tuple[int, int], bytes] = {}
 
@@ -53,7 +54,7 @@ def master_keys() -> dict[int, bytes]:
             keys[int(key_id)] = key
         except ValueError:
             raise ImproperlyConfigured("VERZUIM_MASTER_KEYS must be 'ID:BASE64,…'.") from None
-        if len(key) != 32:
+        if len(key) != MASTER_KEY_BYTES:
             raise ImproperlyConfigured(
                 f"Master key {key_id} must be 32 bytes (base64 of 32 bytes)."
             )
