@@ -3,7 +3,7 @@
 
     python3 dev.py demo      # install, start the app with demo data on http://localhost:8000
     python3 dev.py test      # install, run the whole test suite (extra arguments go to pytest)
-    python3 dev.py lint      # ruff check and ruff format --check, as CI runs them
+    python3 dev.py lint      # ruff check and format --check, lint-imports, mypy, as CI runs them
     python3 dev.py lock      # developers: regenerate requirements.lock from pyproject.toml
 
 Everything is installed into .venv from the hashed lock file. Without DATABASE_URL an embedded
@@ -13,6 +13,7 @@ servers are used instead. This file uses the standard library only until it runs
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -96,10 +97,8 @@ def demo(extra: list[str]) -> None:
     manage("seed_demo", env=env)
     address = extra[0] if extra else "localhost:8000"
     log(f"serving on http://{address}/ (Ctrl+C stops)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         manage("runserver", address, env=env)
-    except KeyboardInterrupt:
-        pass
 
 
 def test(extra: list[str]) -> int:
@@ -113,11 +112,22 @@ def test(extra: list[str]) -> int:
 
 
 def lint() -> int:
-    check = subprocess.run([str(VENV_PYTHON), "-m", "ruff", "check", "."], cwd=ROOT, check=False)  # noqa: S603
-    style = subprocess.run(  # noqa: S603
-        [str(VENV_PYTHON), "-m", "ruff", "format", "--check", "."], cwd=ROOT, check=False
-    )
-    return check.returncode or style.returncode
+    """Every static check, all of them run even when one fails; non-zero when any failed."""
+    # mypy's Django plugin imports the settings: the test profile needs no secrets and no server.
+    env = {**os.environ, "VERZUIM_ENV": "test"}
+    lint_imports = VENV_PYTHON.with_name("lint-imports.exe" if os.name == "nt" else "lint-imports")
+    checks: list[list[str | Path]] = [
+        [VENV_PYTHON, "-m", "ruff", "check", "."],
+        [VENV_PYTHON, "-m", "ruff", "format", "--check", "."],
+        [lint_imports],  # the layers in pyproject.toml
+        [VENV_PYTHON, "-m", "mypy", "."],  # files and strictness in pyproject.toml
+    ]
+    failed = 0
+    for command in checks:
+        log(" ".join(str(part) for part in [Path(command[0]).name, *command[1:]]))
+        completed = subprocess.run([str(part) for part in command], cwd=ROOT, env=env, check=False)  # noqa: S603
+        failed = failed or completed.returncode
+    return failed
 
 
 def lock() -> None:

@@ -54,7 +54,7 @@ class ChangeCaptureManager(models.Manager):
         names = set(kwargs.get("changes") or {}) | _changed_sealed_columns(instance)
         fields = sorted(name.removesuffix("_sealed") for name in names if name not in NOT_TRACKED)
         if action == Action.UPDATE and not fields:
-            return None
+            return
         record_change(
             build_event(
                 f"{instance._meta.label_lower}.{verb}",
@@ -65,7 +65,7 @@ class ChangeCaptureManager(models.Manager):
                 tenant=_tenant_of(instance),
             )  # fmt: skip
         )
-        return None  # nothing stored here, so auditlog sends no post_log
+        return  # nothing stored here, so auditlog sends no post_log
 
     def log_m2m_changes(
         self, changed_queryset: Any, instance: Any, operation: Any, field_name: str, **kwargs: Any
@@ -81,7 +81,6 @@ class ChangeCaptureManager(models.Manager):
                 tenant=_tenant_of(instance),
             )  # fmt: skip
         )
-        return None
 
 
 def sealed_columns(model: type[models.Model]) -> list[str]:

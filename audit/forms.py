@@ -1,3 +1,5 @@
+"""The auditor's form for requesting an export of the audit trail over a period."""
+
 from django import forms
 
 from audit.models import AuditExport

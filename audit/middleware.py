@@ -17,7 +17,7 @@ class AuditMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         audit = events.RequestAudit(user=request.user, client_ip=client_ip(request))
-        request.audit = audit
+        request.audit = audit  # type: ignore[attr-defined]  # our own attribute on the request
         token = events.begin_request(audit)
         try:
             response = self.get_response(request)

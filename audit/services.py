@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +17,7 @@ from audit.chain import record_as_event
 from audit.events import record_event
 from audit.models import EVENT_FIELDS, Action, AuditEvent, AuditExport, ExportStatus, Outcome
 from audit.router import AUDIT_DB
-from core.accounts import AccountType
+from core.accounts import Account, AccountType
 from core.exports import SafeCsvWriter
 
 APPROVERS = {AccountType.AUDITOR, AccountType.FUNCTIONAL_ADMIN}
@@ -29,18 +29,19 @@ def export_path(export: AuditExport, extension: str) -> Path:
 
 
 @transaction.atomic
-def request_export(*, by: AbstractBaseUser, **fields) -> AuditExport:
+def request_export(*, by: Account, **fields: Any) -> AuditExport:
     if by.account_type != AccountType.AUDITOR:
         raise PermissionDenied
     if fields["period_end"] < fields["period_start"]:
         raise ValidationError({"period_end": _("The period ends before it starts.")})
-    export = AuditExport.objects.create(tenant_id=by.tenant_id, requested_by=by, **fields)
+    # The account model lives in a layer above this one; any Account is an instance of it.
+    export = AuditExport.objects.create(tenant_id=by.tenant_id, requested_by=by, **fields)  # type: ignore[misc]
     record_event("audit_export.request", Action.CREATE, obj=export, actor=by)
     return export
 
 
 @transaction.atomic
-def decide_export(*, export: AuditExport, by: AbstractBaseUser, approve: bool) -> AuditExport:
+def decide_export(*, export: AuditExport, by: Account, approve: bool) -> AuditExport:
     """A second person with approval rights (an auditor or functional admin, never the
     requester) approves or rejects; an approved export is built in the background."""
     export = AuditExport.objects.select_for_update().get(pk=export.pk)
@@ -50,7 +51,7 @@ def decide_export(*, export: AuditExport, by: AbstractBaseUser, approve: bool) -
         raise ValidationError(_("Someone else must approve your request."))
     if export.status != ExportStatus.REQUESTED:
         raise ValidationError(_("This request has already been decided."))
-    export.decided_by, export.decided_at = by, timezone.now()
+    export.decided_by, export.decided_at = by, timezone.now()  # type: ignore[assignment]  # as above
     export.status = ExportStatus.BUILDING if approve else ExportStatus.REJECTED
     export.save(update_fields=["decided_by", "decided_at", "status"])
     record_event(

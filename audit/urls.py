@@ -1,3 +1,5 @@
+"""URLs of the audit exports: request, approve, download."""
+
 from django.urls import path
 
 from audit import views

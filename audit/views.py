@@ -7,7 +7,8 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,21 +18,21 @@ from audit import services
 from audit.events import record_event, record_read
 from audit.forms import ExportRequestForm
 from audit.models import Action, AuditExport, ExportStatus
-from core.accounts import AccountType
+from core.accounts import AccountRequest, AccountType
 
 
-def _require_export_role(request: HttpRequest) -> None:
+def _require_export_role(request: AccountRequest) -> None:
     if request.user.account_type not in services.APPROVERS:
         raise PermissionDenied
 
 
-def _exports(request: HttpRequest):
+def _exports(request: AccountRequest) -> QuerySet[AuditExport]:
     return AuditExport.objects.filter(tenant_id=request.user.tenant_id).select_related(
         "requested_by", "decided_by"
     )
 
 
-def export_list(request: HttpRequest) -> HttpResponse:
+def export_list(request: AccountRequest) -> HttpResponse:
     _require_export_role(request)
     exports = list(_exports(request))
     form = None
@@ -50,7 +51,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/export_list.html", {"exports": exports, "form": form})
 
 
-def export_detail(request: HttpRequest, key: UUID) -> HttpResponse:
+def export_detail(request: AccountRequest, key: UUID) -> HttpResponse:
     _require_export_role(request)
     export = get_object_or_404(_exports(request), key=key)
     record_read("audit_export.view", obj=export)
@@ -69,7 +70,7 @@ def export_detail(request: HttpRequest, key: UUID) -> HttpResponse:
 
 
 @require_POST
-def export_decide(request: HttpRequest, key: UUID) -> HttpResponse:
+def export_decide(request: AccountRequest, key: UUID) -> HttpResponse:
     _require_export_role(request)
     export = get_object_or_404(_exports(request), key=key)
     try:
@@ -82,7 +83,7 @@ def export_decide(request: HttpRequest, key: UUID) -> HttpResponse:
     return redirect("audit:export_detail", key=export.key)
 
 
-def export_download(request: HttpRequest, key: UUID, extension: str) -> HttpResponse:
+def export_download(request: AccountRequest, key: UUID, extension: str) -> HttpResponseBase:
     """Streams the file from disk (constant memory). Only the requester, only while valid."""
     _require_export_role(request)
     export = get_object_or_404(_exports(request), key=key)

@@ -1,0 +1,1 @@
+"""Accounts: e-mail login, second factors (authenticator app, SMS, security key) and passwords."""

@@ -1,3 +1,6 @@
+"""Forms of signing in: the login, the second-factor codes, the recovery code and the enrolment of
+factors."""
+
 from __future__ import annotations
 
 from django import forms

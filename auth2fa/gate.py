@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from auth2fa.http import user_of
 from auth2fa.services import has_confirmed_factor
 
 PASSWORD_CHANGE_VIEW = "auth2fa:password_change"  # noqa: S105 - a URL name
@@ -22,7 +23,7 @@ def require_login(request: HttpRequest) -> HttpResponse | None:
 
 def require_second_factor(request: HttpRequest) -> HttpResponse | None:
     """An authenticated user reaches nothing until a second factor is verified in this session."""
-    user = request.user
+    user = user_of(request)
     if user.is_verified():
         return None
     step = "auth2fa:verify" if has_confirmed_factor(user) else "auth2fa:enrol"
@@ -32,6 +33,6 @@ def require_second_factor(request: HttpRequest) -> HttpResponse | None:
 def require_current_password(request: HttpRequest) -> HttpResponse | None:
     """A user whose password is older than the tenant allows must change it first."""
     match = request.resolver_match
-    if not request.user.password_expired or (match and match.view_name == PASSWORD_CHANGE_VIEW):
+    if not user_of(request).password_expired or (match and match.view_name == PASSWORD_CHANGE_VIEW):
         return None
     return redirect_to_login(request.get_full_path(), reverse(PASSWORD_CHANGE_VIEW))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -21,10 +23,10 @@ from core.models import TenantOwned
 __all__ = ["AccountType"]  # the accounts' kinds, named with the account model too
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
         if not email:
             raise ValueError("An e-mail address is required.")
         if "tenant" not in fields and "tenant_id" not in fields:
@@ -34,7 +36,7 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
         # No superusers: nobody bypasses the domain rules. Operators use management commands.
         raise NotImplementedError("Verzuim has no superusers; create users per tenant.")
 
@@ -72,6 +74,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     objects = UserManager()
 
+    # Set per request by django-otp's OTPMiddleware: has this session verified a device?
+    is_verified: Callable[[], bool]
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["tenant"]
@@ -84,12 +89,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Pseudonymous on purpose (see conventions: no personal data in __str__).
         return f"User {self.key}"
 
-    def set_password(self, raw_password) -> None:
+    def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
         self._password_to_remember = self.password if raw_password is not None else None
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         remembered = self.__dict__.pop("_password_to_remember", None)
         if remembered:  # the history that reuse is checked against (hashes only)
@@ -165,7 +170,7 @@ class SMSDevice(ThrottlingMixin, SideChannelDevice):
     def get_throttle_factor(self) -> int:
         return settings.OTP_TOTP_THROTTLE_FACTOR
 
-    def verify_token(self, token) -> bool:
+    def verify_token(self, token: str) -> bool:
         """The current code, once, before it expires; wrong guesses back off exponentially."""
         allowed, _info = self.verify_is_allowed()
         if not allowed:
@@ -217,7 +222,7 @@ class SecurityKey(Device):
     def __str__(self) -> str:
         return f"Security key {self.pk}"
 
-    def verify_token(self, token) -> bool:
+    def verify_token(self, token: str) -> bool:
         return False  # a key answers a WebAuthn challenge, never a typed code (auth2fa.webauthn)
 
 

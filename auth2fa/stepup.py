@@ -10,11 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+
+from auth2fa.http import AuthenticatedRequest
 
 SESSION_VERIFIED_AT = "auth2fa_verified_at"
 
@@ -23,16 +26,16 @@ def mark_second_factor_verified(request: HttpRequest) -> None:
     request.session[SESSION_VERIFIED_AT] = time.time()
 
 
-def second_factor_is_fresh(request: HttpRequest) -> bool:
+def second_factor_is_fresh(request: AuthenticatedRequest) -> bool:
     """Whether the session's last second factor is younger than the user's tenant's window."""
     verified_at = request.session.get(SESSION_VERIFIED_AT)
     minutes = request.user.tenant.medical_step_up_minutes
     return verified_at is not None and time.time() - verified_at <= minutes * 60
 
 
-def fresh_second_factor_required(view: Callable) -> Callable:
+def fresh_second_factor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not second_factor_is_fresh(request):
             return redirect_to_login(_come_back_to(request), reverse("auth2fa:step_up"))
         return view(request, *args, **kwargs)

@@ -1,3 +1,5 @@
+"""Background tasks of the accounts: clearing expired sessions and ending the access of leavers."""
+
 from celery import shared_task
 from django.core.management import call_command
 

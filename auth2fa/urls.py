@@ -1,3 +1,5 @@
+"""URLs of signing in, the second-factor steps and the user's own account page."""
+
 from django.urls import path
 
 from auth2fa import views

@@ -34,6 +34,7 @@ from auth2fa.forms import (
     SecurityKeyForm,
     TokenForm,
 )
+from auth2fa.http import AuthenticatedRequest
 from auth2fa.models import SMSDevice, SMSMessage
 from auth2fa.stepup import (
     fresh_second_factor_required,
@@ -110,7 +111,7 @@ def _remember_next(request: HttpRequest) -> None:
         request.session[SESSION_NEXT] = _safe_next(request, request.GET["next"])
 
 
-def _may_enrol(request: HttpRequest) -> bool:
+def _may_enrol(request: AuthenticatedRequest) -> bool:
     """A new factor may be added by a verified session, or by a user who has none yet."""
     return request.user.is_verified() or not services.has_confirmed_factor(request.user)
 
@@ -164,7 +165,7 @@ password_change = fresh_second_factor_required(PasswordChangeView.as_view())
 
 
 @public(signing_in=True)
-def enrol(request: HttpRequest) -> HttpResponse:
+def enrol(request: AuthenticatedRequest) -> HttpResponse:
     """Step 1 of the wizard: choose a kind of second factor."""
     if not _may_enrol(request):
         return redirect("auth2fa:verify")
@@ -172,7 +173,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     return render(request, "auth2fa/enrol.html", {"methods": _offered_methods()})
 
 
-def _enrolment_refused(request: HttpRequest) -> HttpResponse | None:
+def _enrolment_refused(request: AuthenticatedRequest) -> HttpResponse | None:
     """Who may add a factor now: a verified session, or a user who has none yet. Adding one to
     an account that has one is a change of factors, which needs fresh proof first."""
     if not _may_enrol(request):
@@ -183,7 +184,7 @@ def _enrolment_refused(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def _finish_enrolment(request: HttpRequest, device, message: str) -> HttpResponse:
+def _finish_enrolment(request: AuthenticatedRequest, device, message: str) -> HttpResponse:
     """A new factor is confirmed: the session counts as verified by it, and a user without a
     recovery code gets one, shown once."""
     services.confirm_device(user=request.user, device=device)
@@ -198,13 +199,13 @@ def _finish_enrolment(request: HttpRequest, device, message: str) -> HttpRespons
     return redirect(request.session.pop(SESSION_NEXT, reverse("dashboard")))
 
 
-def _enrolment_failed(request: HttpRequest) -> None:
+def _enrolment_failed(request: AuthenticatedRequest) -> None:
     record_event("2fa.enrol", Action.EXECUTE, outcome=Outcome.FAILURE, actor=request.user)
 
 
 @public(signing_in=True)
 @sensitive_post_parameters("token")
-def enrol_totp(request: HttpRequest) -> HttpResponse:
+def enrol_totp(request: AuthenticatedRequest) -> HttpResponse:
     """Step 2 (app): scan the QR code or type the secret, then confirm with a code."""
     if refused := _enrolment_refused(request):
         return refused
@@ -227,7 +228,7 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _send_sms(request: HttpRequest, device: SMSDevice, purpose: str) -> str | None:
+def _send_sms(request: AuthenticatedRequest, device: SMSDevice, purpose: str) -> str | None:
     """Send a code; None when sent, else the reason to show."""
     try:
         sms.send_code(device, purpose)
@@ -245,7 +246,7 @@ def _send_sms(request: HttpRequest, device: SMSDevice, purpose: str) -> str | No
 
 @public(signing_in=True)
 @sensitive_post_parameters("token")
-def enrol_sms(request: HttpRequest) -> HttpResponse:
+def enrol_sms(request: AuthenticatedRequest) -> HttpResponse:
     """Step 2 (SMS): type the mobile number, receive a code, type it back."""
     if refused := _enrolment_refused(request):
         return refused
@@ -282,7 +283,7 @@ def enrol_sms(request: HttpRequest) -> HttpResponse:
 
 
 @public(signing_in=True)
-def enrol_key(request: HttpRequest) -> HttpResponse:
+def enrol_key(request: AuthenticatedRequest) -> HttpResponse:
     """Step 2 (security key): name it, touch it; the browser registers it with our RP id."""
     if refused := _enrolment_refused(request):
         return refused
@@ -339,7 +340,7 @@ def _browser_answer(text: str) -> dict:
     return answer
 
 
-def _check_key(request: HttpRequest, form: SecurityKeyAnswerForm):
+def _check_key(request: AuthenticatedRequest, form: SecurityKeyAnswerForm):
     try:
         return webauthn.complete_authentication(
             user=request.user,
@@ -362,7 +363,7 @@ def _check_key(request: HttpRequest, form: SecurityKeyAnswerForm):
     return None
 
 
-def _second_factor_challenge(request: HttpRequest, event: str):
+def _second_factor_challenge(request: AuthenticatedRequest, event: str):
     """Ask for any of the user's factors, the default one first: a code from the app, a code sent
     by SMS, or a security key. Returns (the device that answered, or None; the page context)."""
     devices = services.confirmed_devices(request.user)
@@ -427,7 +428,7 @@ def _second_factor_challenge(request: HttpRequest, event: str):
 
 @public(signing_in=True)
 @sensitive_post_parameters("token")
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: AuthenticatedRequest) -> HttpResponse:
     """Ask a user who has a second factor for it (step 2 of the login)."""
     if request.user.is_verified():
         return redirect(_safe_next(request, request.GET.get("next")))
@@ -445,7 +446,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("token")
-def step_up(request: HttpRequest) -> HttpResponse:
+def step_up(request: AuthenticatedRequest) -> HttpResponse:
     """Confirm a fresh second factor inside a verified session: before the medical file, and
     before changes to one's factors or password."""
     device, context = _second_factor_challenge(request, "2fa.step_up")
@@ -460,7 +461,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
 
 @public(signing_in=True)
 @sensitive_post_parameters("code")
-def recover(request: HttpRequest) -> HttpResponse:
+def recover(request: AuthenticatedRequest) -> HttpResponse:
     """Log in once with the recovery code when the device is lost; then enrol a new factor."""
     if request.user.is_verified():
         return redirect("dashboard")
@@ -492,7 +493,7 @@ def recover(request: HttpRequest) -> HttpResponse:
     return render(request, "auth2fa/recover.html", {"form": form})
 
 
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedRequest) -> HttpResponse:
     """ "Mijn Account": the user's own factors, recovery code, password and language. Every
     change here needs a second factor fresher than the tenant's window."""
     devices = services.confirmed_devices(request.user)
@@ -519,7 +520,7 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @fresh_second_factor_required
 @require_POST
-def account_change(request: HttpRequest) -> HttpResponse:
+def account_change(request: AuthenticatedRequest) -> HttpResponse:
     action = request.POST.get("action")
     factor = request.POST.get("device", "")
     try:

@@ -1,0 +1,2 @@
+"""Absence cases: sick reports, recovery, the Poortwachter milestones, notes and (medical)
+documents."""

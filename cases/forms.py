@@ -1,3 +1,6 @@
+"""Forms of absence cases: reporting sick and recovered, corrections, milestones, notes, documents
+and the case filter."""
+
 from __future__ import annotations
 
 from django import forms

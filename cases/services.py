@@ -31,6 +31,7 @@ from employees.models import Employee
 from employees.selectors import visible_employees
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_PARTIAL_INCAPACITY = 99  # percent; 0 is full recovery
 # What we accept, recognised by the file's first bytes rather than by what the browser claims.
 ACCEPTED_FILES = {
     b"%PDF-": "application/pdf",
@@ -135,7 +136,7 @@ def report_recovery(*, case: AbsenceCase, by: User, on: date, incapacity: int = 
         raise ValidationError({"on": _("Recovery must come after the first sick day.")})
     if on > timezone.localdate() + timedelta(days=14):
         raise ValidationError({"on": _("A recovery can be reported at most two weeks ahead.")})
-    if not 0 <= incapacity <= 99:
+    if not 0 <= incapacity <= MAX_PARTIAL_INCAPACITY:
         raise ValidationError(
             {"incapacity": _("Partial recovery leaves 1 to 99 % incapacity; 0 is full recovery.")}
         )

@@ -1,3 +1,5 @@
+"""URLs of absence cases and their documents."""
+
 from django.urls import path
 
 from cases import views

@@ -16,7 +16,8 @@ import base64
 import hashlib
 import os
 import struct
-from typing import Any
+import uuid
+from typing import Any, Protocol, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,6 +29,7 @@ from django.utils import timezone
 from core.models import TenantDataKey
 
 MAGIC = b"V1"
+MASTER_KEY_BYTES = 32  # AES-256
 HEADER = struct.Struct(">2sI12s")
 _data_keys: dict[tuple[int, int], bytes] = {}
 
@@ -52,7 +54,7 @@ def master_keys() -> dict[int, bytes]:
             keys[int(key_id)] = key
         except ValueError:
             raise ImproperlyConfigured("VERZUIM_MASTER_KEYS must be 'ID:BASE64,…'.") from None
-        if len(key) != 32:
+        if len(key) != MASTER_KEY_BYTES:
             raise ImproperlyConfigured(
                 f"Master key {key_id} must be 32 bytes (base64 of 32 bytes)."
             )
@@ -157,7 +159,8 @@ def decrypt(blob: bytes, *, tenant_id: int, aad: bytes) -> bytes:
 
 
 def key_version_of(blob: bytes) -> int:
-    return HEADER.unpack_from(blob)[1]
+    version: int = HEADER.unpack_from(blob)[1]
+    return version
 
 
 def rotate_master_key() -> int:
@@ -188,6 +191,16 @@ def rotate_master_key() -> int:
     return changed
 
 
+class TenantOwnedRow(Protocol):
+    """What a sealed field needs of its model instance: the tenant, the row's key, its table."""
+
+    tenant_id: int
+    key: uuid.UUID
+
+    @property
+    def _meta(self) -> Any: ...
+
+
 class SealedBytes(property):
     """A plaintext attribute backed by an encrypted BinaryField column of a tenant-owned model.
 
@@ -205,7 +218,7 @@ class SealedBytes(property):
     def __set_name__(self, owner: type[models.Model], name: str) -> None:
         self.field_name = name
 
-    def _aad(self, instance: models.Model) -> bytes:
+    def _aad(self, instance: TenantOwnedRow) -> bytes:
         return associated_data(
             tenant_id=instance.tenant_id,
             table=instance._meta.label_lower,
@@ -213,13 +226,13 @@ class SealedBytes(property):
             field=self.field_name,
         )
 
-    def decode(self, plaintext: bytes):
+    def decode(self, plaintext: bytes) -> Any:
         return plaintext
 
-    def encode(self, value) -> bytes:
-        return value
+    def encode(self, value: Any) -> bytes:
+        return cast(bytes, value)
 
-    def _get(self, instance: models.Model):
+    def _get(self, instance: TenantOwnedRow) -> Any:
         blob = getattr(instance, self.column)
         if blob is None:
             return None
@@ -227,7 +240,7 @@ class SealedBytes(property):
             decrypt(bytes(blob), tenant_id=instance.tenant_id, aad=self._aad(instance))
         )
 
-    def _set(self, instance: models.Model, value) -> None:
+    def _set(self, instance: TenantOwnedRow, value: Any) -> None:
         if value is None or value in ("", b""):
             setattr(instance, self.column, None)
             return

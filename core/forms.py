@@ -18,9 +18,9 @@ def show_errors(
             messages.error(request, message)
         return
     if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
+        for field, field_errors in error.error_dict.items():
+            for field_error in field_errors:
+                form.add_error(field if field in form.fields else None, field_error)
     else:
-        for message in error.messages:
-            form.add_error(None, message)
+        for text in error.messages:
+            form.add_error(None, text)

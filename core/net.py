@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 
 @cache
-def _trusted_proxies() -> tuple:
+def _trusted_proxies() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(item, strict=False) for item in settings.TRUSTED_PROXIES)
 
 
@@ -29,7 +29,7 @@ def client_ip(request: HttpRequest | None) -> str:
     from a configured trusted proxy, and then only up to the first address that is not one."""
     if request is None:
         return ""
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote: str = request.META.get("REMOTE_ADDR", "")
     if not _is_trusted_proxy(remote):
         return remote
     forwarded = [
@@ -37,15 +37,16 @@ def client_ip(request: HttpRequest | None) -> str:
         for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
         if part.strip()
     ]
+    address: str
     for address in reversed(forwarded):  # rightmost first: those were added by our own proxies
         if not _is_trusted_proxy(address):
             return address
     return remote
 
 
-def parse_ranges(text: str) -> list:
+def parse_ranges(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """CIDR ranges, one per line (IPv4 or IPv6); a clear error names the line that is wrong."""
-    networks = []
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
     for line in text.splitlines():
         item = line.split("#", 1)[0].strip()
         if not item:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 
@@ -22,6 +22,7 @@ class ScopeError(RuntimeError):
 
 
 _ALL_TENANTS = object()
+_M = TypeVar("_M", bound=models.Model)
 _current: ContextVar[Any] = ContextVar("verzuim_tenant_scope", default=None)
 
 
@@ -59,10 +60,10 @@ def current_tenant_id() -> Any:
     return value
 
 
-class TenantScopedManager(models.Manager):
+class TenantScopedManager(models.Manager[_M]):
     """Default manager of tenant-owned models: no scope, no query."""
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[_M]:
         scope = _current.get()
         if scope is None:
             raise ScopeError(

@@ -1,0 +1,1 @@
+"""Tenants, employers and who may see what: roles in domains, their scopes and the access rules."""

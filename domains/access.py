@@ -12,6 +12,7 @@ from django.shortcuts import render
 
 from audit.codes import Action, Outcome
 from audit.events import record_event
+from auth2fa.http import AuthenticatedRequest, user_of
 from auth2fa.models import User
 from core.accounts import AccountType
 from core.actors import ActorFacts
@@ -30,7 +31,7 @@ def permission_required(perm: str) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if perm not in access_of(request.user).permissions:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -42,7 +43,7 @@ def permission_required(perm: str) -> Callable[[View], View]:
 
 def functional_admin_required(view: View) -> View:
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.account_type != AccountType.FUNCTIONAL_ADMIN:
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -56,7 +57,7 @@ def functional_admin_required(view: View) -> View:
 def require_allowed_address(request: HttpRequest) -> HttpResponse | None:
     """A tenant with allowed IP ranges refuses its users' requests from elsewhere (seed 003).
     The login itself checks the address too, so signing in and out is not refused here."""
-    if address_allowed(client_ip(request), request.user.tenant.allowed_ip_ranges):
+    if address_allowed(client_ip(request), user_of(request).tenant.allowed_ip_ranges):
         return None
     record_event("access.ip_refused", Action.EXECUTE, outcome=Outcome.DENIED)
     return render(request, "ip_refused.html", {"address": client_ip(request)}, status=403)
@@ -65,7 +66,7 @@ def require_allowed_address(request: HttpRequest) -> HttpResponse | None:
 def require_placed_roles(request: HttpRequest) -> HttpResponse | None:
     """Users whose role is still not in a domain after the tenant's deadline reach nothing but a
     page telling them to contact their functional admin (and logout)."""
-    if access_of(request.user).blocked:
+    if access_of(user_of(request)).blocked:
         return render(request, "domains/blocked.html", status=403)
     return None
 

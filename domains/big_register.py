@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import date
+from http import HTTPStatus
 from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET
@@ -99,7 +100,7 @@ def lookup(big_number: str) -> list[ArticleRegistration]:
         with urllib.request.urlopen(request, timeout=settings.BIG_REGISTER_TIMEOUT) as response:  # noqa: S310
             return parse_response(response.read(2_000_000))
     except urllib.error.HTTPError as error:
-        if error.code == 500:  # SOAP faults come with status 500
+        if error.code == HTTPStatus.INTERNAL_SERVER_ERROR:  # SOAP faults come with status 500
             return parse_response(error.read(2_000_000))
         raise BigRegisterUnavailable(f"The BIG register answered HTTP {error.code}.") from error
     except (urllib.error.URLError, TimeoutError, OSError) as error:

@@ -30,7 +30,13 @@ def billing_employer_id(user: User) -> int | None:
 def _charge_new_message(
     sender: Any, instance: SMSMessage, raw: bool = False, **kwargs: Any
 ) -> None:
-    if instance._state.adding and not raw and instance.employer_id is None and instance.user_id:
+    if (
+        instance._state.adding
+        and not raw
+        and instance.employer_id is None
+        and instance.user_id
+        and instance.user
+    ):
         instance.employer_id = billing_employer_id(instance.user)
 
 

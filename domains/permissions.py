@@ -7,6 +7,7 @@ gestelde kaders van een domein"). Only the bedrijfsarts domain may hold medical 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -93,7 +94,7 @@ def ceiling_of(domain: str) -> frozenset[str]:
     return DOMAIN_CEILINGS.get(domain, UNPLACED_CEILING)
 
 
-def permissions_beyond_ceiling(domain: str, permissions) -> list[str]:
+def permissions_beyond_ceiling(domain: str, permissions: Iterable[str]) -> list[str]:
     """The permissions a role in `domain` may not hold, in catalogue order."""
     allowed = ceiling_of(domain)
     return [perm for perm in Perm.values if perm in set(permissions) and perm not in allowed]

@@ -1,3 +1,6 @@
+"""Background tasks of the access layer: checking company doctors' registrations in the BIG
+register."""
+
 from celery import shared_task
 
 from core.tenancy import all_tenants

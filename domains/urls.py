@@ -1,3 +1,6 @@
+"""URLs of the functional admin's screens: roles, users, approvals, service providers, tenant
+settings and SMS costs."""
+
 from django.urls import path
 
 from domains import views

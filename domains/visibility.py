@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.contrib.auth.models import Permission
 from django.contrib.postgres.aggregates import ArrayAgg
@@ -39,6 +39,19 @@ from core.accounts import AccountType
 from core.tenancy import tenant_scope
 from domains.models import AssignmentStatus, Department, RoleAssignment, ServiceContract
 from domains.permissions import POSITIVE_REGISTRATION, Perm, ceiling_of
+
+if TYPE_CHECKING:  # django-stubs' helper is a development dependency only
+    from django_stubs_ext import WithAnnotations
+
+
+class AssignmentScopes(TypedDict):
+    """The scope arrays UserAccess reads with each assignment (NULLs where a scope is empty)."""
+
+    scope_employer_ids: list[int | None]
+    scope_department_paths: list[str | None]
+
+
+ScopedAssignment: TypeAlias = "WithAnnotations[RoleAssignment, AssignmentScopes]"
 
 NOTHING = Q(pk__in=[])
 CASE_MANAGER_GRANT = "view_employee"  # the per-object permission that assigns an employee
@@ -71,10 +84,10 @@ class UserAccess:
 
     def __init__(self, user: User) -> None:
         self.user = user
-        self.assignments: list[RoleAssignment] = self._load(user)
+        self.assignments: list[ScopedAssignment] = self._load(user)
 
     @staticmethod
-    def _load(user: User) -> list[RoleAssignment]:
+    def _load(user: User) -> list[ScopedAssignment]:
         if not user.is_authenticated or user.account_type != AccountType.MEMBER:
             return []
         # One query: every assignment (any status) with its scopes as arrays, no prefetches.
@@ -103,7 +116,7 @@ class UserAccess:
         )
 
     @cached_property
-    def active(self) -> list[RoleAssignment]:
+    def active(self) -> list[ScopedAssignment]:
         """The assignments that grant something now (approved, not blocked)."""
         if not self.user.is_active or self.blocked:
             return []
@@ -165,7 +178,7 @@ def access_blocked(user: User) -> bool:
     return access_of(user).blocked
 
 
-def active_assignments(user: User) -> list[RoleAssignment]:
+def active_assignments(user: User) -> list[ScopedAssignment]:
     return access_of(user).active
 
 
@@ -188,11 +201,11 @@ def employee_filter(user: User, perm: str = Perm.EMPLOYEE_VIEW, prefix: str = ""
     return access_of(user).employee_filter(perm, prefix)
 
 
-def _employer_ids(assignment: RoleAssignment) -> list[int]:
+def _employer_ids(assignment: ScopedAssignment) -> list[int]:
     return [pk for pk in assignment.scope_employer_ids if pk is not None]
 
 
-def _explicit_scope(assignment: RoleAssignment, prefix: str) -> Q:
+def _explicit_scope(assignment: ScopedAssignment, prefix: str) -> Q:
     scope = NOTHING
     if _employer_ids(assignment):
         scope |= Q(**{f"{prefix}employer_id__in": _employer_ids(assignment)})
@@ -209,7 +222,7 @@ def _current_contracts(manager: Any, provider_id: int) -> Any:
     )
 
 
-def _assignment_condition(assignment: RoleAssignment, user: User, prefix: str) -> Q:
+def _assignment_condition(assignment: ScopedAssignment, user: User, prefix: str) -> Q:
     role = assignment.role
     has_case = Q(**{f"{prefix}has_absence_case": True})
     if role.domain in POSITIVE_REGISTRATION:

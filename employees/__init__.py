@@ -1,0 +1,1 @@
+"""Employees: the people whose absence is managed, within their employer and department."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
 
@@ -68,7 +68,13 @@ def employee_access(user: User, employee: Employee) -> frozenset[str]:
     return access_from_row(row, granted) if row is not None else frozenset()
 
 
-def visible_employee_counts(user: User) -> list[dict[str, Any]]:
+class EmployerCounts(TypedDict):
+    employer__name: str
+    total: int
+    employed: int
+
+
+def visible_employee_counts(user: User) -> list[EmployerCounts]:
     """Per employer: how many employees the user may see, and how many are still employed."""
     return list(
         visible_employees(user)

@@ -1,3 +1,5 @@
+"""URLs of the employee list, details and case-manager assignments."""
+
 from django.urls import path
 
 from employees import views

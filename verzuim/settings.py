@@ -61,8 +61,9 @@ if PRODUCTION and DEBUG:
 
 # Secrets: production has no defaults, so a missing secret stops the start-up.
 _INSECURE_DEV_SECRET = "insecure-development-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
+MIN_SECRET_KEY_LENGTH = 50
 SECRET_KEY = env_str("SECRET_KEY", None if PRODUCTION else _INSECURE_DEV_SECRET)
-if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _INSECURE_DEV_SECRET):
+if PRODUCTION and (len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or SECRET_KEY == _INSECURE_DEV_SECRET):
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
 
 # Master keys that wrap each tenant's data key (see domains/encryption.py), as

@@ -1,3 +1,5 @@
+"""The project's URLs: each app's URLs under its prefix, plus the dashboard and health check."""
+
 from django.urls import include, path
 from django.views.i18n import set_language
 

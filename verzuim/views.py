@@ -11,11 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from audit.events import record_read
+from auth2fa.http import AuthenticatedRequest
 from core.gate import public
 from employees.selectors import visible_employee_counts
 
 
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """Start page: figures only, no names, counted through the visibility rules."""
     per_employer = visible_employee_counts(request.user)
     record_read("dashboard.view", result_count=sum(row["total"] for row in per_employer))

@@ -1,0 +1,1 @@
+"""The audit trail's manage.py commands."""

@@ -1,3 +1,5 @@
+"""`manage.py audit_verify`: checks the hash chain of the audit trail and reports any break."""
+
 import sys
 
 from django.core.management.base import BaseCommand

@@ -1,3 +1,6 @@
+"""`manage.py ensure_audit_database`: creates the separate audit database for development and the
+demo."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connections

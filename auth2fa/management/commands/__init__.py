@@ -1,0 +1,1 @@
+"""The accounts' manage.py commands."""

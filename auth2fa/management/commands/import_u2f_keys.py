@@ -25,6 +25,9 @@ from auth2fa.models import SecurityKey, User
 from auth2fa.webauthn import import_u2f_key
 
 COLUMNS = ["email", "key_handle", "public_key", "counter", "name"]
+# A U2F public key is an uncompressed P-256 point: 0x04, then 32 bytes of x and 32 of y.
+P256_POINT_LENGTH = 65
+UNCOMPRESSED = 0x04
 
 
 class Command(BaseCommand):
@@ -68,7 +71,11 @@ class Command(BaseCommand):
                 counter = int(row["counter"] or 0)
             except (ValueError, TypeError) as error:
                 raise CommandError(f"Line {line}: {error}") from error
-            if len(public_key) != 65 or public_key[0] != 0x04 or not key_handle:
+            if (
+                len(public_key) != P256_POINT_LENGTH
+                or public_key[0] != UNCOMPRESSED
+                or not key_handle
+            ):
                 raise CommandError(f"Line {line}: not a U2F key handle and P-256 public key.")
             rows.append((line, user, key_handle, public_key, counter, row["name"].strip()[:64]))
         return rows

@@ -1,0 +1,1 @@
+"""The tenant and access layer's manage.py commands."""

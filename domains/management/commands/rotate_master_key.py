@@ -1,3 +1,5 @@
+"""`manage.py rotate_master_key`: re-wraps every tenant's data key under the newest master key."""
+
 from django.core.management.base import BaseCommand
 
 from core.encryption import current_master_key_id, rotate_master_key

@@ -1,0 +1,1 @@
+"""The employees app's manage.py commands."""

@@ -1,3 +1,6 @@
+"""`manage.py compile_catalogues`: compiles the .po translation catalogues to .mo files in pure
+Python."""
+
 from pathlib import Path
 
 import polib
