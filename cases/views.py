@@ -3,18 +3,21 @@ outside the user's scope, is a 404); the medical tab also needs a fresh second f
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.events import record_read
+from auth2fa.http import AuthenticatedRequest
 from auth2fa.stepup import fresh_second_factor_required
 from cases import selectors, services
 from cases.forms import (
@@ -26,7 +29,7 @@ from cases.forms import (
     RecoveryForm,
     SickReportForm,
 )
-from cases.models import CaseDocument, MedicalDocument, Milestone
+from cases.models import AbsenceCase, CaseDocument, MedicalDocument, Milestone
 from core.forms import show_errors
 from domains.access import permission_required
 from domains.permissions import Perm
@@ -35,19 +38,23 @@ from employees.selectors import employees_visible_to
 PAGE_SIZE = 25
 
 
-def _case(request: HttpRequest, key: UUID, perm: str = Perm.CASE_VIEW):
-    """The case if the user holds `perm` on it (else 404), with everything the user may do with
-    it as `case.may` (one query)."""
+def _case_and_access(
+    request: AuthenticatedRequest, key: UUID, perm: str = Perm.CASE_VIEW
+) -> tuple[AbsenceCase, frozenset[str]]:
+    """The case if the user holds `perm` on it (else 404), and everything the user may do with
+    it, in one query."""
     found = selectors.visible_case_with_access(request.user, key, perm)
     if found is None:
         raise Http404
-    case, permissions = found
-    case.may = permissions
-    return case
+    return found
+
+
+def _case(request: AuthenticatedRequest, key: UUID, perm: str = Perm.CASE_VIEW) -> AbsenceCase:
+    return _case_and_access(request, key, perm)[0]
 
 
 @permission_required(Perm.CASE_VIEW)
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None, tenant=request.user.tenant)
     cases = selectors.with_list_facts(selectors.cases_visible_to(request.user))
     status = "open"
@@ -55,7 +62,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         status = data["status"] or "open"
         if data["overdue"]:
-            cases = cases.filter(has_overdue=True)
+            cases = cases.filter(Q(has_overdue=True))  # annotated by with_list_facts
         if data["department"]:
             cases = cases.filter(employee__department__path__startswith=data["department"].path)
         if data["duration"]:
@@ -78,7 +85,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(Perm.CASE_VIEW)
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     milestones = list(selectors.worklist_for(request.user))
     record_read("worklist.view", result_count=len(milestones))
@@ -86,7 +93,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(Perm.CASE_REPORT)
-def report_sick(request: HttpRequest, key: UUID) -> HttpResponse:
+def report_sick(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     employee = get_object_or_404(employees_visible_to(request.user, Perm.CASE_REPORT), key=key)
     record_read("employee.view", obj=employee, subject=employee)
     form = SickReportForm(request.POST or None)
@@ -101,24 +108,30 @@ def report_sick(request: HttpRequest, key: UUID) -> HttpResponse:
     return render(request, "cases/report_sick.html", {"form": form, "employee": employee})
 
 
-def _render_detail(request: HttpRequest, case, status: int = 200, **forms) -> HttpResponse:
+def _render_detail(
+    request: AuthenticatedRequest,
+    case: AbsenceCase,
+    may: frozenset[str],
+    status: int = 200,
+    **forms: Any,
+) -> HttpResponse:
     """The case page; a form that failed is passed in bound, so the user's input stays."""
     record_read("case.view", obj=case, subject=case.employee)
     today = timezone.localdate()
     milestones = list(case.milestones.all())
-    may_manage = Perm.CASE_MANAGE in case.may
-    may_read_notes = Perm.NOTE_VIEW in case.may
+    may_manage = Perm.CASE_MANAGE in may
+    may_read_notes = Perm.NOTE_VIEW in may
     context = {
         "case": case,
         "periods": case.periods.all(),
         "incapacity": case.incapacity_changes.all(),
         "corrections": case.corrections.select_related("corrected_by") if may_manage else [],
         "milestones": [(m, m.state(today)) for m in milestones],
-        "may_report": Perm.CASE_REPORT in case.may,
+        "may_report": Perm.CASE_REPORT in may,
         "may_manage": may_manage,
         "may_read_notes": may_read_notes,
-        "may_write_notes": may_read_notes and Perm.NOTE_WRITE in case.may,
-        "may_open_medical": Perm.MEDICAL_VIEW in case.may,
+        "may_write_notes": may_read_notes and Perm.NOTE_WRITE in may,
+        "may_open_medical": Perm.MEDICAL_VIEW in may,
         "notes": case.notes.select_related("author") if may_read_notes else [],
         "documents": case.documents.select_related("uploaded_by") if may_read_notes else [],
         "note_form": NoteForm(),
@@ -131,14 +144,14 @@ def _render_detail(request: HttpRequest, case, status: int = 200, **forms) -> Ht
 
 
 @permission_required(Perm.CASE_VIEW)
-def case_detail(request: HttpRequest, key: UUID) -> HttpResponse:
-    return _render_detail(request, _case(request, key))
+def case_detail(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    return _render_detail(request, *_case_and_access(request, key))
 
 
 @permission_required(Perm.CASE_REPORT)
 @require_POST
-def report_recovery(request: HttpRequest, key: UUID) -> HttpResponse:
-    case = _case(request, key, Perm.CASE_REPORT)
+def report_recovery(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    case, may = _case_and_access(request, key, Perm.CASE_REPORT)
     form = RecoveryForm(request.POST)
     if form.is_valid():
         try:
@@ -154,11 +167,11 @@ def report_recovery(request: HttpRequest, key: UUID) -> HttpResponse:
                 else _("The partial recovery has been recorded."),
             )
             return redirect("cases:detail", key=case.key)
-    return _render_detail(request, case, status=400, recovery_form=form)
+    return _render_detail(request, case, may, status=400, recovery_form=form)
 
 
 @permission_required(Perm.CASE_MANAGE)
-def correct_case(request: HttpRequest, key: UUID) -> HttpResponse:
+def correct_case(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     case = _case(request, key, Perm.CASE_MANAGE)
     record_read("case.view", obj=case, subject=case.employee)
     form = CorrectionForm(
@@ -180,7 +193,9 @@ def correct_case(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @permission_required(Perm.CASE_MANAGE)
 @require_POST
-def complete_milestone(request: HttpRequest, key: UUID, milestone_key: UUID) -> HttpResponse:
+def complete_milestone(
+    request: AuthenticatedRequest, key: UUID, milestone_key: UUID
+) -> HttpResponse:
     case = _case(request, key, Perm.CASE_MANAGE)
     milestone = get_object_or_404(Milestone.objects.filter(case=case), key=milestone_key)
     form = MilestoneDoneForm(request.POST, case=case)
@@ -197,8 +212,8 @@ def complete_milestone(request: HttpRequest, key: UUID, milestone_key: UUID) -> 
 
 @permission_required(Perm.NOTE_WRITE)
 @require_POST
-def add_note(request: HttpRequest, key: UUID) -> HttpResponse:
-    case = _case(request, key, Perm.NOTE_WRITE)
+def add_note(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    case, may = _case_and_access(request, key, Perm.NOTE_WRITE)
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
@@ -208,13 +223,13 @@ def add_note(request: HttpRequest, key: UUID) -> HttpResponse:
         else:
             messages.success(request, _("The note has been saved."))
             return redirect("cases:detail", key=case.key)
-    return _render_detail(request, case, status=400, note_form=form)
+    return _render_detail(request, case, may, status=400, note_form=form)
 
 
 @permission_required(Perm.NOTE_WRITE)
 @require_POST
-def add_document(request: HttpRequest, key: UUID) -> HttpResponse:
-    case = _case(request, key, Perm.NOTE_WRITE)
+def add_document(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    case, may = _case_and_access(request, key, Perm.NOTE_WRITE)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -229,7 +244,7 @@ def add_document(request: HttpRequest, key: UUID) -> HttpResponse:
         else:
             messages.success(request, _("The document has been uploaded."))
             return redirect("cases:detail", key=case.key)
-    return _render_detail(request, case, status=400, document_form=form)
+    return _render_detail(request, case, may, status=400, document_form=form)
 
 
 def _download(document, file_name: str) -> HttpResponse:
@@ -241,7 +256,7 @@ def _download(document, file_name: str) -> HttpResponse:
 
 
 @permission_required(Perm.NOTE_VIEW)
-def download_document(request: HttpRequest, key: UUID, document_key: UUID) -> HttpResponse:
+def download_document(request: AuthenticatedRequest, key: UUID, document_key: UUID) -> HttpResponse:
     case = _case(request, key, Perm.NOTE_VIEW)
     document = get_object_or_404(CaseDocument.objects.filter(case=case), key=document_key)
     record_read("case_document.download", obj=document, subject=case.employee)
@@ -250,11 +265,11 @@ def download_document(request: HttpRequest, key: UUID, document_key: UUID) -> Ht
 
 @permission_required(Perm.MEDICAL_VIEW)
 @fresh_second_factor_required
-def medical_file(request: HttpRequest, key: UUID) -> HttpResponse:
+def medical_file(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     """The medical tab: company doctor only, after a fresh second factor."""
-    case = _case(request, key, Perm.MEDICAL_VIEW)
+    case, may = _case_and_access(request, key, Perm.MEDICAL_VIEW)
     record_read("medical_file.view", obj=case, subject=case.employee)
-    may_write = Perm.MEDICAL_WRITE in case.may
+    may_write = Perm.MEDICAL_WRITE in may
     form = NoteForm(request.POST or None)
     if request.method == "POST":
         if not may_write:
@@ -282,7 +297,7 @@ def medical_file(request: HttpRequest, key: UUID) -> HttpResponse:
 @permission_required(Perm.MEDICAL_WRITE)
 @fresh_second_factor_required
 @require_POST
-def add_medical_document(request: HttpRequest, key: UUID) -> HttpResponse:
+def add_medical_document(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     case = _case(request, key, Perm.MEDICAL_WRITE)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -303,7 +318,9 @@ def add_medical_document(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @permission_required(Perm.MEDICAL_VIEW)
 @fresh_second_factor_required
-def download_medical_document(request: HttpRequest, key: UUID, document_key: UUID) -> HttpResponse:
+def download_medical_document(
+    request: AuthenticatedRequest, key: UUID, document_key: UUID
+) -> HttpResponse:
     case = _case(request, key, Perm.MEDICAL_VIEW)
     document = get_object_or_404(MedicalDocument.objects.filter(case=case), key=document_key)
     record_read("medical_document.download", obj=document, subject=case.employee)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -24,3 +26,14 @@ def show_errors(
     else:
         for text in error.messages:
             form.add_error(None, text)
+
+
+FieldT = TypeVar("FieldT", bound=forms.Field)
+
+
+def field_of(form: forms.BaseForm, name: str, kind: type[FieldT]) -> FieldT:
+    """A form's field as the kind it was declared (to set its queryset or choices, typed)."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from auth2fa.models import User
+from core.forms import field_of
 from domains.models import Department, Employer, Role, ServiceContract, ServiceProvider, Tenant
 from domains.permissions import PERMISSION_GROUPS, REFERENCE_ROLES, Perm
 
@@ -33,8 +34,10 @@ class CompareForm(forms.Form):
 
     def __init__(self, *args, domain: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reference"].choices = [
-            (r.key, r.name) for r in REFERENCE_ROLES if r.domain == domain
+        references = [r for r in REFERENCE_ROLES if r.domain == domain]
+        self.reference_keys = [r.key for r in references]
+        field_of(self, "reference", forms.ChoiceField).choices = [
+            (r.key, r.name) for r in references
         ]
 
 
@@ -60,12 +63,17 @@ class AssignmentForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = Role.objects.filter(tenant=tenant)
-        self.fields["provider"].queryset = ServiceProvider.objects.filter(tenant=tenant)
-        self.fields["employers"].queryset = Employer.objects.filter(tenant=tenant)
+        field_of(self, "role", forms.ModelChoiceField).queryset = Role.objects.filter(tenant=tenant)
+        field_of(
+            self, "provider", forms.ModelChoiceField
+        ).queryset = ServiceProvider.objects.filter(tenant=tenant)
+        field_of(
+            self, "employers", forms.ModelMultipleChoiceField
+        ).queryset = Employer.objects.filter(tenant=tenant)
         departments = Department.objects.filter(tenant=tenant).select_related("employer")
-        self.fields["departments"].queryset = departments
-        self.fields["departments"].choices = department_tree_choices(departments)
+        department_field = field_of(self, "departments", forms.ModelMultipleChoiceField)
+        department_field.queryset = departments
+        department_field.choices = department_tree_choices(departments)
 
 
 def department_tree_choices(departments) -> list[tuple[int, str]]:
@@ -118,7 +126,7 @@ class AccountValidityForm(forms.Form):
             return None
         # The employee model, through the account's link to it (employees sit above this layer).
         employee_model = User._meta.get_field("employee").related_model
-        employee = employee_model.objects.filter(tenant=self.tenant, key=key).first()
+        employee = employee_model._default_manager.filter(tenant=self.tenant, key=key).first()
         if employee is None:
             raise forms.ValidationError(_("No employee with this unique key in this environment."))
         return employee
@@ -152,8 +160,12 @@ class ContractForm(forms.ModelForm):
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.tenant = tenant
-        self.fields["provider"].queryset = ServiceProvider.objects.filter(tenant=tenant)
-        self.fields["employer"].queryset = Employer.objects.filter(tenant=tenant)
+        field_of(
+            self, "provider", forms.ModelChoiceField
+        ).queryset = ServiceProvider.objects.filter(tenant=tenant)
+        field_of(self, "employer", forms.ModelChoiceField).queryset = Employer.objects.filter(
+            tenant=tenant
+        )
 
 
 class TenantSettingsForm(forms.ModelForm):

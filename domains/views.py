@@ -11,7 +11,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from audit.events import record_event, record_read
 from audit.models import Action
+from auth2fa.http import AuthenticatedRequest
 from auth2fa.models import AccountType, User
 from auth2fa.services import reset_second_factors, set_account_end, set_blocked
 from auth2fa.sms import cost_report
@@ -55,12 +56,12 @@ from domains.permissions import (
 )
 
 
-def _roles(request: HttpRequest):
+def _roles(request: AuthenticatedRequest):
     return Role.objects.filter(tenant=request.user.tenant)
 
 
 @functional_admin_required
-def role_list(request: HttpRequest) -> HttpResponse:
+def role_list(request: AuthenticatedRequest) -> HttpResponse:
     roles = _roles(request).annotate(
         holder_count=Count("assignments", filter=~Q(assignments__status=AssignmentStatus.REJECTED))
     )
@@ -72,7 +73,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
 
 
 @functional_admin_required
-def role_edit(request: HttpRequest, key: UUID | None = None) -> HttpResponse:
+def role_edit(request: AuthenticatedRequest, key: UUID | None = None) -> HttpResponse:
     role = get_object_or_404(_roles(request), key=key) if key else Role(tenant=request.user.tenant)
     form = RoleForm(request.POST or None, instance=role)
     if request.method == "POST" and form.is_valid():
@@ -87,15 +88,14 @@ def role_edit(request: HttpRequest, key: UUID | None = None) -> HttpResponse:
 
 
 @functional_admin_required
-def role_compare(request: HttpRequest, key: UUID) -> HttpResponse:
+def role_compare(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     """A role side by side with a reference role of its domain: extra and missing permissions."""
     role = get_object_or_404(_roles(request), key=key)
     if not role.domain:
         messages.warning(request, _("Place the role in a domain first; then it can be checked."))
         return redirect("domains:role_edit", key=role.key)
     form = CompareForm(request.GET or None, domain=role.domain)
-    choices = [value for value, _label in form.fields["reference"].choices]
-    reference_key = form.cleaned_data["reference"] if form.is_valid() else choices[0]
+    reference_key = form.cleaned_data["reference"] if form.is_valid() else form.reference_keys[0]
     reference = REFERENCE_ROLES_BY_KEY[reference_key]
     held, standard = set(role.permissions), set(reference.permissions)
     rows = [
@@ -126,7 +126,7 @@ def role_compare(request: HttpRequest, key: UUID) -> HttpResponse:
     )
 
 
-def _matrix(request: HttpRequest) -> tuple[list[Role], list[tuple]]:
+def _matrix(request: AuthenticatedRequest) -> tuple[list[Role], list[tuple]]:
     roles = list(_roles(request).order_by("domain", "name"))
     groups = [
         (heading, [(perm, [perm in role.permissions for role in roles]) for perm in perms])
@@ -136,7 +136,7 @@ def _matrix(request: HttpRequest) -> tuple[list[Role], list[tuple]]:
 
 
 @functional_admin_required
-def role_matrix(request: HttpRequest) -> HttpResponse:
+def role_matrix(request: AuthenticatedRequest) -> HttpResponse:
     roles, groups = _matrix(request)
     ceilings = {domain: ceiling_of(domain) for domain in Domain.values}
     return render(
@@ -146,7 +146,7 @@ def role_matrix(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _export_rows(request: HttpRequest) -> tuple[list[str], list[list[str]]]:
+def _export_rows(request: AuthenticatedRequest) -> tuple[list[str], list[list[str]]]:
     roles = _roles(request).order_by("domain", "name")
     header = [_("Role"), _("Domain"), _("Reference role"), _("Only assigned employees")] + [
         str(perm.label) for perm in Perm
@@ -166,25 +166,25 @@ def _export_rows(request: HttpRequest) -> tuple[list[str], list[list[str]]]:
 
 
 @functional_admin_required
-def roles_export_csv(request: HttpRequest) -> HttpResponse:
+def roles_export_csv(request: AuthenticatedRequest) -> HttpResponse:
     header, rows = _export_rows(request)
     record_event("roles.export", Action.EXECUTE, result_count=len(rows))
     return csv_response("rollen-en-rechten.csv", header, rows)
 
 
 @functional_admin_required
-def roles_export_xlsx(request: HttpRequest) -> HttpResponse:
+def roles_export_xlsx(request: AuthenticatedRequest) -> HttpResponse:
     header, rows = _export_rows(request)
     record_event("roles.export", Action.EXECUTE, result_count=len(rows))
     return xlsx_response("rollen-en-rechten.xlsx", header, rows, sheet_title=_("Roles"))
 
 
-def _users(request: HttpRequest):
+def _users(request: AuthenticatedRequest):
     return User.objects.filter(tenant=request.user.tenant)
 
 
 @functional_admin_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedRequest) -> HttpResponse:
     form = NewUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.create_user(by=request.user, request=request, **form.cleaned_data)
@@ -204,12 +204,12 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(request, "domains/user_list.html", {"users": users, "form": form})
 
 
-def _subject(request: HttpRequest, key: UUID) -> User:
+def _subject(request: AuthenticatedRequest, key: UUID) -> User:
     return get_object_or_404(_users(request), key=key)
 
 
 def _render_user_detail(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     subject: User,
     *,
     assignment_form: AssignmentForm | None = None,
@@ -246,13 +246,13 @@ def _render_user_detail(
 
 
 @functional_admin_required
-def user_detail(request: HttpRequest, key: UUID) -> HttpResponse:
+def user_detail(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     return _render_user_detail(request, _subject(request, key))
 
 
 @functional_admin_required
 @require_POST
-def user_assign_role(request: HttpRequest, key: UUID) -> HttpResponse:
+def user_assign_role(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     subject = _subject(request, key)
     form = AssignmentForm(request.POST, tenant=request.user.tenant)
     if form.is_valid():
@@ -274,7 +274,7 @@ def user_assign_role(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @functional_admin_required
 @require_POST
-def user_set_big_number(request: HttpRequest, key: UUID) -> HttpResponse:
+def user_set_big_number(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     subject = _subject(request, key)
     form = BigNumberForm(request.POST)
     if form.is_valid():
@@ -295,7 +295,7 @@ def user_set_big_number(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @functional_admin_required
 @require_POST
-def user_set_account_end(request: HttpRequest, key: UUID) -> HttpResponse:
+def user_set_account_end(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     subject = _subject(request, key)
     form = AccountValidityForm(request.POST, tenant=request.user.tenant)
     if form.is_valid():
@@ -312,7 +312,7 @@ def user_set_account_end(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @functional_admin_required
 @require_POST
-def user_reset_factors(request: HttpRequest, key: UUID) -> HttpResponse:
+def user_reset_factors(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     subject = _subject(request, key)
     reset_second_factors(user=subject, by=request.user)
     messages.success(
@@ -324,7 +324,7 @@ def user_reset_factors(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @functional_admin_required
 @require_POST
-def user_block(request: HttpRequest, key: UUID) -> HttpResponse:
+def user_block(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     subject = _subject(request, key)
     set_blocked(user=subject, blocked=True, by=request.user)
     messages.success(request, _("The account has been blocked."))
@@ -333,7 +333,7 @@ def user_block(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @functional_admin_required
 @require_POST
-def user_unblock(request: HttpRequest, key: UUID) -> HttpResponse:
+def user_unblock(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     subject = _subject(request, key)
     set_blocked(user=subject, blocked=False, by=request.user)
     messages.success(request, _("The account has been unblocked."))
@@ -342,7 +342,7 @@ def user_unblock(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @functional_admin_required
 @require_POST
-def assignment_remove(request: HttpRequest, key: UUID) -> HttpResponse:
+def assignment_remove(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     assignment = get_object_or_404(
         RoleAssignment.objects.filter(tenant=request.user.tenant), key=key
     )
@@ -353,7 +353,7 @@ def assignment_remove(request: HttpRequest, key: UUID) -> HttpResponse:
 
 
 @functional_admin_required
-def approval_list(request: HttpRequest) -> HttpResponse:
+def approval_list(request: AuthenticatedRequest) -> HttpResponse:
     waiting = (
         RoleAssignment.objects.filter(
             tenant=request.user.tenant,
@@ -368,7 +368,7 @@ def approval_list(request: HttpRequest) -> HttpResponse:
 
 @functional_admin_required
 @require_POST
-def approval_decide(request: HttpRequest, key: UUID) -> HttpResponse:
+def approval_decide(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     assignment = get_object_or_404(
         RoleAssignment.objects.filter(tenant=request.user.tenant), key=key
     )
@@ -395,7 +395,7 @@ def approval_decide(request: HttpRequest, key: UUID) -> HttpResponse:
 
 
 def _render_providers(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     *,
     provider_form: ProviderForm | None = None,
     contract_form: ContractForm | None = None,
@@ -416,13 +416,13 @@ def _render_providers(
 
 
 @functional_admin_required
-def provider_list(request: HttpRequest) -> HttpResponse:
+def provider_list(request: AuthenticatedRequest) -> HttpResponse:
     return _render_providers(request)
 
 
 @functional_admin_required
 @require_POST
-def provider_add(request: HttpRequest) -> HttpResponse:
+def provider_add(request: AuthenticatedRequest) -> HttpResponse:
     form = ProviderForm(request.POST)
     if not form.is_valid():
         return _render_providers(request, provider_form=form)
@@ -433,7 +433,7 @@ def provider_add(request: HttpRequest) -> HttpResponse:
 
 @functional_admin_required
 @require_POST
-def contract_add(request: HttpRequest) -> HttpResponse:
+def contract_add(request: AuthenticatedRequest) -> HttpResponse:
     form = ContractForm(request.POST, tenant=request.user.tenant)
     if not form.is_valid():
         return _render_providers(request, contract_form=form)
@@ -443,7 +443,7 @@ def contract_add(request: HttpRequest) -> HttpResponse:
 
 
 @functional_admin_required
-def tenant_settings(request: HttpRequest) -> HttpResponse:
+def tenant_settings(request: AuthenticatedRequest) -> HttpResponse:
     form = TenantSettingsForm(request.POST or None, instance=request.user.tenant)
     if request.method == "POST" and form.is_valid():
         services.save_tenant_settings(tenant=form.instance, by=request.user)
@@ -454,7 +454,7 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _report_year(request: HttpRequest) -> int:
+def _report_year(request: AuthenticatedRequest) -> int:
     try:
         year = int(request.GET.get("year", ""))
     except ValueError:
@@ -463,7 +463,7 @@ def _report_year(request: HttpRequest) -> int:
 
 
 @functional_admin_required
-def sms_costs(request: HttpRequest) -> HttpResponse:
+def sms_costs(request: AuthenticatedRequest) -> HttpResponse:
     """SMS sent as a second factor, per month and per employer, with their cost (seed 002)."""
     year = _report_year(request)
     report = cost_report(year, request.user.tenant.sms_price_cents)
@@ -476,7 +476,7 @@ def sms_costs(request: HttpRequest) -> HttpResponse:
 
 
 @functional_admin_required
-def sms_costs_csv(request: HttpRequest) -> HttpResponse:
+def sms_costs_csv(request: AuthenticatedRequest) -> HttpResponse:
     year = _report_year(request)
     report = cost_report(year, request.user.tenant.sms_price_cents)
     record_event("sms_costs.export", Action.EXECUTE, result_count=len(report["rows"]))

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from auth2fa.models import User
+from core.forms import field_of
 from employees.models import Employee
 
 POSTCODE = re.compile(r"^\s*(\d{4})\s*([A-Za-z]{0,2})\s*$")
@@ -71,13 +73,19 @@ class EmployeeSearchForm(forms.Form):
             employees = employees.filter(birth_date=data["birth_date"])
         if data.get("postcode"):
             employees = employees.filter(postcode__startswith=data["postcode"])
-        return employees.order_by(*self.SORTS.get(data.get("sort") or "surname"), "pk")
+        return employees.order_by(*self.SORTS[data.get("sort") or "surname"], "pk")
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    """Users by their name (not by __str__, which is pseudonymous on purpose)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name)
 
 
 class CaseManagerForm(forms.Form):
-    case_manager = forms.ModelChoiceField(label=_("Case manager"), queryset=User.objects.none())
+    case_manager = UserChoiceField(label=_("Case manager"), queryset=User.objects.none())
 
-    def __init__(self, *args, candidates, **kwargs):
+    def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["case_manager"].queryset = candidates
-        self.fields["case_manager"].label_from_instance = lambda user: user.display_name
+        field_of(self, "case_manager", UserChoiceField).queryset = candidates

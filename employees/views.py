@@ -5,13 +5,14 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from audit.events import record_read
+from auth2fa.http import AuthenticatedRequest
 from auth2fa.models import User
 from domains.access import permission_required
 from domains.permissions import Perm
@@ -53,7 +54,7 @@ def _sort_columns(current: str, base_query: str) -> list[dict]:
 
 
 @permission_required(Perm.EMPLOYEE_VIEW)
-def employee_list(request: HttpRequest) -> HttpResponse:
+def employee_list(request: AuthenticatedRequest) -> HttpResponse:
     form = EmployeeSearchForm(request.GET or None)
     employees = employees_visible_to(request.user)
     current_sort = "surname"
@@ -86,7 +87,7 @@ def employee_list(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(Perm.EMPLOYEE_VIEW)
-def employee_detail(request: HttpRequest, key: UUID) -> HttpResponse:
+def employee_detail(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     found = visible_employee_with_access(request.user, key)
     if found is None:
         raise Http404
@@ -122,7 +123,7 @@ def employee_detail(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @permission_required(Perm.CASE_ASSIGN)
 @require_POST
-def case_manager_add(request: HttpRequest, key: UUID) -> HttpResponse:
+def case_manager_add(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     employee = get_object_or_404(employees_visible_to(request.user, Perm.CASE_ASSIGN), key=key)
     form = CaseManagerForm(request.POST, candidates=eligible_case_managers(request.user.tenant_id))
     if form.is_valid():
@@ -140,7 +141,7 @@ def case_manager_add(request: HttpRequest, key: UUID) -> HttpResponse:
 
 @permission_required(Perm.CASE_ASSIGN)
 @require_POST
-def case_manager_remove(request: HttpRequest, key: UUID, user_key: UUID) -> HttpResponse:
+def case_manager_remove(request: AuthenticatedRequest, key: UUID, user_key: UUID) -> HttpResponse:
     employee = get_object_or_404(employees_visible_to(request.user, Perm.CASE_ASSIGN), key=key)
     case_manager = get_object_or_404(
         User.objects.filter(tenant_id=request.user.tenant_id), key=user_key

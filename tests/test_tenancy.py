@@ -28,6 +28,12 @@ OTHER_TENANT_OBJECTS = {
         lambda w: {"key": w.outsider.role_assignments.get().role.key},
     ),
     "domains:user_detail": ("beheer", lambda w: {"key": w.outsider.key}),
+    "domains:user_assign_role": ("beheer", lambda w: {"key": w.outsider.key}),
+    "domains:user_set_big_number": ("beheer", lambda w: {"key": w.outsider.key}),
+    "domains:user_set_account_end": ("beheer", lambda w: {"key": w.outsider.key}),
+    "domains:user_reset_factors": ("beheer", lambda w: {"key": w.outsider.key}),
+    "domains:user_block": ("beheer", lambda w: {"key": w.outsider.key}),
+    "domains:user_unblock": ("beheer", lambda w: {"key": w.outsider.key}),
     "domains:assignment_remove": (
         "beheer",
         lambda w: {"key": w.outsider.role_assignments.get().key},
