@@ -6,6 +6,7 @@ test client still run in their own user's tenant scope (set by TenantScopeMiddle
 
 from __future__ import annotations
 
+import copy
 import itertools
 import time
 from datetime import date, timedelta
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from auditlog.context import disable_auditlog
 from django.core.cache import cache
+from django.core.management import call_command
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
@@ -29,6 +31,7 @@ from cases.models import (
     MedicalDocument,
 )
 from cases.services import refresh_timeline
+from core import encryption
 from core.tenancy import all_tenants
 from domains.models import (
     Department,
@@ -210,11 +213,32 @@ def make_world() -> SimpleNamespace:
     return world
 
 
-@pytest.fixture
-def world(db) -> SimpleNamespace:
+@pytest.fixture(scope="session")
+def _world_template(django_db_setup, django_db_blocker) -> SimpleNamespace:
+    """The persona world, built and committed once per session (building it for each of the
+    thousand tests that use it took most of the suite's time). Tests never get these instances:
+    `world` hands each test a deep copy, and each test's changes to the rows are rolled back."""
     # Building fixtures is not a user's action: no audit events (tests/test_audit.py covers them).
-    with disable_auditlog():
-        return make_world()
+    with django_db_blocker.unblock(), all_tenants(), disable_auditlog():
+        template = make_world()
+    yield template
+    # Leave the databases as a transactional test does (empty), so --reuse-db starts clean.
+    with django_db_blocker.unblock():
+        for alias in ("default", "audit"):
+            call_command("flush", database=alias, interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def world(db, _world_template) -> SimpleNamespace:
+    """A fresh copy of the persona world: new Python objects (nothing cached on them by an earlier
+    test) for the committed rows, which each test changes only inside its own transaction."""
+    encryption._data_keys.clear()  # a test may have replaced the tenants' data keys and rolled back
+    if not Tenant.objects.filter(pk=_world_template.tenant.pk).exists():
+        # A transactional test (live server, real worker) emptied the database after it ran:
+        # build this test a world of its own, as before.
+        with disable_auditlog():
+            return make_world()
+    return copy.deepcopy(_world_template)
 
 
 def verified_login(client, user: User) -> TOTPDevice:
