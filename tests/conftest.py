@@ -242,7 +242,7 @@ def make_world() -> SimpleNamespace:
 
 
 @pytest.fixture(scope="session")
-def _world_template(django_db_setup, django_db_blocker) -> tuple[int, bytes]:
+def _world_template(request, django_db_setup, django_db_blocker) -> tuple[int, bytes]:
     """The persona world, built and committed once per session (building it for each of the
     thousand tests that use it took most of the suite's time), kept as its tenant's pk and a
     pickle of the objects. Each test unpickles new instances; its changes to the rows are
@@ -251,7 +251,9 @@ def _world_template(django_db_setup, django_db_blocker) -> tuple[int, bytes]:
     with django_db_blocker.unblock(), all_tenants(), disable_auditlog():
         template = make_world()
     yield template.tenant.pk, pickle.dumps(template)
-    # Leave the databases as a transactional test does (empty), so --reuse-db starts clean.
+    if not request.config.getoption("reuse_db"):
+        return  # the test databases are dropped
+    # Leave the databases as a transactional test does (empty), so the next run starts clean.
     with django_db_blocker.unblock():
         for alias in ("default", "audit"):
             call_command("flush", database=alias, interactive=False, verbosity=0)
