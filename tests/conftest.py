@@ -7,6 +7,7 @@ test client still run in their own user's tenant scope (set by TenantScopeMiddle
 from __future__ import annotations
 
 import itertools
+import pickle
 import time
 from datetime import date, timedelta
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from auditlog.context import disable_auditlog
 from django.core.cache import cache
+from django.core.management import call_command
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
@@ -21,14 +23,17 @@ from guardian.shortcuts import assign_perm
 from audit.models import AuditExport
 from auth2fa.models import AccountType, User
 from auth2fa.stepup import SESSION_VERIFIED_AT
+from cases import poortwachter
 from cases.models import (
     AbsenceCase,
     AbsencePeriod,
     CaseDocument,
     IncapacityChange,
     MedicalDocument,
+    Milestone,
 )
 from cases.services import refresh_timeline
+from core import encryption
 from core.tenancy import all_tenants
 from domains.models import (
     Department,
@@ -125,6 +130,32 @@ def report_sick(
     return case
 
 
+def report_sick_in_bulk(employees: list[Employee], first_sick_day: date) -> list[AbsenceCase]:
+    """The rows `report_sick` makes (case, sick spell, incapacity, timeline) for many employees
+    at once, in a few inserts instead of some thirty per case (for the tests that need a thousand
+    cases). Open cases only; test_cases.py checks that both helpers make the same rows."""
+    cases = AbsenceCase.objects.bulk_create(
+        AbsenceCase(tenant=employee.tenant, employee=employee, first_sick_day=first_sick_day)
+        for employee in employees
+    )
+    AbsencePeriod.objects.bulk_create(
+        AbsencePeriod(tenant=case.tenant, case=case, starts_on=first_sick_day, ends_on=None)
+        for case in cases
+    )
+    IncapacityChange.objects.bulk_create(
+        IncapacityChange(tenant=case.tenant, case=case, starts_on=first_sick_day, percentage=100)
+        for case in cases
+    )
+    # What refresh_timeline creates for a case whose only spell is still open.
+    due = poortwachter.due_dates([(first_sick_day, None)])
+    Milestone.objects.bulk_create(
+        Milestone(tenant_id=case.tenant_id, case=case, kind=kind, due_on=due_on)
+        for case in cases
+        for kind, due_on in due.items()
+    )
+    return cases
+
+
 def add_documents(case: AbsenceCase, author: User) -> None:
     CaseDocument.objects.create(
         tenant=case.tenant, case=case, title="Plan van aanpak", file_name="pva.pdf",
@@ -210,11 +241,37 @@ def make_world() -> SimpleNamespace:
     return world
 
 
-@pytest.fixture
-def world(db) -> SimpleNamespace:
+@pytest.fixture(scope="session")
+def _world_template(request, django_db_setup, django_db_blocker) -> tuple[int, bytes]:
+    """The persona world, built and committed once per session (building it for each of the
+    thousand tests that use it took most of the suite's time), kept as its tenant's pk and a
+    pickle of the objects. Each test unpickles new instances; its changes to the rows are
+    rolled back with its transaction."""
     # Building fixtures is not a user's action: no audit events (tests/test_audit.py covers them).
-    with disable_auditlog():
-        return make_world()
+    with django_db_blocker.unblock(), all_tenants(), disable_auditlog():
+        template = make_world()
+    yield template.tenant.pk, pickle.dumps(template)
+    if not request.config.getoption("reuse_db"):
+        return  # the test databases are dropped
+    # Leave the databases as a transactional test does (empty), so the next run starts clean.
+    with django_db_blocker.unblock():
+        for alias in ("default", "audit"):
+            call_command("flush", database=alias, interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def world(db, _world_template) -> SimpleNamespace:
+    """A fresh copy of the persona world: new Python objects (nothing cached on them by an earlier
+    test) for the committed rows, which each test changes only inside its own transaction."""
+    encryption._data_keys.clear()  # a test may have replaced the tenants' data keys and rolled back
+    tenant_pk, pickled = _world_template
+    if not Tenant.objects.filter(pk=tenant_pk).exists():
+        # A transactional test (live server, real worker) emptied the database after it ran:
+        # build this test a world of its own, as before.
+        with disable_auditlog():
+            return make_world()
+    # A copy of the objects the session built (unpickling is several times faster than deepcopy).
+    return pickle.loads(pickled)  # noqa: S301 - our own bytes, made above
 
 
 def verified_login(client, user: User) -> TOTPDevice:

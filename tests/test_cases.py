@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import AbsenceCase, CaseCorrection, CaseType, Milestone
-from tests.conftest import make_employee, report_sick, verified_login
+from tests.conftest import make_employee, report_sick, report_sick_in_bulk, verified_login
 
 TODAY = timezone.localdate()
 
@@ -220,11 +220,43 @@ def test_the_case_list_filters_by_department_subtree(client, world):
     assert {case.employee.surname for case in response.context["page"]} == {"Jansen", "Inpakker"}
 
 
+def _rows_of(case: AbsenceCase) -> dict:
+    """Everything stored for a case but its own identities (keys, ids, timestamps, employee)."""
+
+    def facts(row) -> dict:
+        return {
+            field.attname: getattr(row, field.attname)
+            for field in row._meta.concrete_fields
+            if not (field.primary_key or field.name in {"key", "case", "employee"})
+            and not getattr(field, "auto_now", False)
+            and not getattr(field, "auto_now_add", False)
+        }
+
+    def all_of(related) -> list:
+        return sorted((facts(row) for row in related.all()), key=repr)
+
+    return {
+        "case": facts(case),
+        "periods": all_of(case.periods),
+        "incapacity": all_of(case.incapacity_changes),
+        "milestones": all_of(case.milestones),
+    }
+
+
+def test_the_bulk_helper_makes_the_rows_report_sick_makes(world):
+    """report_sick_in_bulk stands in for report_sick where a test needs a thousand cases."""
+    one = report_sick(make_employee(world.employer), date(2026, 9, 1))
+    (other,) = report_sick_in_bulk([make_employee(world.employer)], date(2026, 9, 1))
+    one, other = (AbsenceCase.objects.get(pk=case.pk) for case in (one, other))
+    assert _rows_of(one) == _rows_of(other)
+    assert one.milestones.exists()
+
+
 def test_the_case_list_costs_the_same_number_of_queries_for_10_and_1000_cases(client, world):
     def add(count: int) -> None:
         with disable_auditlog():  # test data, not user actions
-            for number in range(count):
-                report_sick(make_employee(world.employer, surname=f"Z{number}"), date(2026, 9, 1))
+            employees = [make_employee(world.employer, surname=f"Z{n}") for n in range(count)]
+            report_sick_in_bulk(employees, date(2026, 9, 1))
 
     verified_login(client, world.hr)
     add(10 - AbsenceCase.objects.filter(tenant=world.tenant).count())

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
 
 from auth2fa.models import AccountType, User
+from core.tenancy import all_tenants
 from domains.models import Department, Tenant
 from employees.models import Employee
 from verzuim.celery import app
 
 
+@pytest.fixture(scope="module")
+def _seeded_demo(django_db_setup, django_db_blocker):
+    """The demo, seeded once for this module (seeding takes seconds) inside transactions on both
+    databases that are rolled back when the module is done; each test runs in a savepoint."""
+    with django_db_blocker.unblock(), ExitStack() as rolled_back:
+        for alias in ("default", "audit"):
+            rolled_back.enter_context(transaction.atomic(using=alias))
+            rolled_back.callback(transaction.set_rollback, True, using=alias)
+        out = StringIO()
+        with all_tenants():
+            call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+
+
 @pytest.fixture
-def demo(db):
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
+def demo(db, _seeded_demo):
+    return _seeded_demo
 
 
 def test_the_demo_has_two_tenants_and_every_persona(demo):
