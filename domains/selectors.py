@@ -10,7 +10,7 @@ from domains.models import Department, Employer, Tenant
 def open_departments(tenant: Tenant | int) -> QuerySet[Department]:
     """The tenant's departments that are not closed: what forms offer. Closed departments stay
     in the database (and on employees and role scopes that name them) for history."""
-    tenant_id = getattr(tenant, "pk", tenant)
+    tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
     return Department.objects.filter(tenant_id=tenant_id, closed_on__isnull=True).select_related(
         "employer"
     )

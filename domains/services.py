@@ -121,15 +121,22 @@ def _send_invitation(user: User, *, request=None) -> None:
     invitation = _AccountInvitation(user)
     if not invitation.is_valid():
         return
-    templates = {
-        "subject_template_name": "domains/new_account_subject.txt",
-        "email_template_name": "domains/new_account_email.txt",
-    }
+    subject, body = "domains/new_account_subject.txt", "domains/new_account_email.txt"
     if request is not None:
-        invitation.save(request=request, use_https=request.is_secure(), **templates)
+        invitation.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name=subject,
+            email_template_name=body,
+        )
     else:
         site = urlsplit(settings.SITE_URL)
-        invitation.save(domain_override=site.netloc, use_https=site.scheme == "https", **templates)
+        invitation.save(
+            domain_override=site.netloc,
+            use_https=site.scheme == "https",
+            subject_template_name=subject,
+            email_template_name=body,
+        )
 
 
 def create_user(*, by: User, request, **fields) -> User:
@@ -476,22 +483,26 @@ def _current_employees(department: Department):
     """Employees of this department whose employment has not ended (the employee model sits a
     layer above: reached through the reverse relation)."""
     today = timezone.localdate()
-    return department.employees.filter(  # type: ignore[attr-defined]
+    return department.employees.filter(
         Q(employment_end__isnull=True) | Q(employment_end__gte=today)
     )
 
 
-def _check_parent(department: Department, parent: Department | None) -> None:
+def _locked_parent(department: Department, parent: Department | None) -> Department | None:
+    """The new parent as the database has it now (locked, so it cannot close meanwhile): of the
+    same tenant and employer, and open."""
     if parent is None:
-        return
+        return None
     if parent.tenant_id != department.tenant_id:
         raise PermissionDenied
+    parent = Department.objects.select_for_update().get(pk=parent.pk)
     if parent.employer_id != department.employer_id:
         raise ValidationError(
             {"parent": _("A department can only sit under a department of the same employer.")}
         )
     if parent.is_closed:
         raise ValidationError({"parent": _("This department is closed.")})
+    return parent
 
 
 @transaction.atomic
@@ -501,10 +512,8 @@ def add_department(
     """A new department of an employer, at the top or under an open department of the same
     employer."""
     _require_admin_of(employer.tenant_id, by)
-    department = Department(
-        tenant_id=employer.tenant_id, employer=employer, parent=parent, name=name.strip()
-    )
-    _check_parent(department, parent)
+    department = Department(tenant_id=employer.tenant_id, employer=employer, name=name.strip())
+    department.parent = _locked_parent(department, parent)
     department.full_clean(exclude=["path"])
     department.save()
     return department
@@ -529,13 +538,11 @@ def move_department(*, department: Department, parent: Department | None, by: Us
     """
     _require_admin_of(department.tenant_id, by)
     department = Department.objects.select_for_update().get(pk=department.pk)
-    _check_parent(department, parent)
-    if parent is not None:
-        parent = Department.objects.select_for_update().get(pk=parent.pk)
-        if parent.path.startswith(department.path):
-            raise ValidationError(
-                {"parent": _("A department cannot move under itself or one of its subdepartments.")}
-            )
+    parent = _locked_parent(department, parent)
+    if parent is not None and parent.path.startswith(department.path):
+        raise ValidationError(
+            {"parent": _("A department cannot move under itself or one of its subdepartments.")}
+        )
     old_path = department.path
     department.parent = parent
     department.save(update_fields=["parent"])  # save() rewrites its own path
