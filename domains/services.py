@@ -17,6 +17,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from auth2fa.models import AccountType, User
 from auth2fa.services import require_functional_admin
@@ -576,7 +577,11 @@ def closing_refusals(department: Department) -> list[str]:
     current = _current_employees(department).count()
     if current:
         reasons.append(
-            _("%(count)s current employees work in this department; move them first.")
+            ngettext(
+                "One current employee works in this department; move them first.",
+                "%(count)s current employees work in this department; move them first.",
+                current,
+            )
             % {"count": current}
         )
     if department.children.filter(closed_on__isnull=True).exists():
