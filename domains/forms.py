@@ -5,8 +5,18 @@ from django.utils.translation import gettext_lazy as _
 
 from auth2fa.models import User
 from core.forms import field_of
-from domains.models import Department, Employer, Role, ServiceContract, ServiceProvider, Tenant
+from domains.models import (
+    Department,
+    Employer,
+    Role,
+    ServiceContract,
+    ServiceProvider,
+    Tenant,
+    normalise_kvk_number,
+    normalise_payroll_tax_number,
+)
 from domains.permissions import PERMISSION_GROUPS, REFERENCE_ROLES, Perm
+from domains.selectors import open_departments
 
 
 class RoleForm(forms.ModelForm):
@@ -63,14 +73,17 @@ class AssignmentForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        field_of(self, "role", forms.ModelChoiceField).queryset = Role.objects.filter(tenant=tenant)
+        # Archived roles are assigned to nobody new; closed departments are not offered.
+        field_of(self, "role", forms.ModelChoiceField).queryset = Role.objects.filter(
+            tenant=tenant, archived_at__isnull=True
+        )
         field_of(
             self, "provider", forms.ModelChoiceField
         ).queryset = ServiceProvider.objects.filter(tenant=tenant)
         field_of(
             self, "employers", forms.ModelMultipleChoiceField
         ).queryset = Employer.objects.filter(tenant=tenant)
-        departments = Department.objects.filter(tenant=tenant).select_related("employer")
+        departments = open_departments(tenant)
         department_field = field_of(self, "departments", forms.ModelMultipleChoiceField)
         department_field.queryset = departments
         department_field.choices = department_tree_choices(departments)
@@ -182,5 +195,83 @@ class TenantSettingsForm(forms.ModelForm):
             "lockout_attempts",
             "lockout_minutes",
             "sms_price_cents",
+            "bsn_allowed",
+            "bsn_legal_ground",
         ]
-        widgets = {"unplaced_role_deadline": forms.DateInput(attrs={"type": "date"})}
+        widgets = {
+            "unplaced_role_deadline": forms.DateInput(attrs={"type": "date"}),
+            "bsn_legal_ground": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class ContractEndForm(forms.Form):
+    ends_on = forms.DateField(
+        label=_("Last day of the contract"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class EmployerForm(forms.ModelForm):
+    # Wider than the columns: spaces and dots are allowed on input and removed before the check.
+    registration_number = forms.CharField(
+        label=_("Chamber of Commerce (KvK) number"), max_length=20, required=False
+    )
+    payroll_tax_number = forms.CharField(
+        label=_("Payroll tax number"),
+        max_length=20,
+        required=False,
+        help_text=_("Loonheffingennummer, e.g. 123456789L01."),
+    )
+
+    class Meta:
+        model = Employer
+        fields = [
+            "name",
+            "registration_number",
+            "payroll_tax_number",
+            "own_risk_zw",
+            "own_risk_wga",
+            "full_time_hours",
+        ]
+
+    def clean_registration_number(self) -> str:
+        return normalise_kvk_number(self.cleaned_data["registration_number"])
+
+    def clean_payroll_tax_number(self) -> str:
+        return normalise_payroll_tax_number(self.cleaned_data["payroll_tax_number"])
+
+
+def _tree_field(departments, *, empty_label) -> forms.ModelChoiceField:
+    field = forms.ModelChoiceField(queryset=departments, required=False)
+    field.choices = [("", empty_label), *department_tree_choices(departments)]
+    return field
+
+
+class DepartmentForm(forms.Form):
+    """A new department of one employer, at the top or under one of its open departments."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+
+    def __init__(self, *args, employer: Employer, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = open_departments(employer.tenant_id).filter(employer=employer)
+        self.fields["parent"] = _tree_field(parents, empty_label=_("— at the top —"))
+        self.fields["parent"].label = _("Under department")
+
+
+class DepartmentRenameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+
+
+class DepartmentMoveForm(forms.Form):
+    """Where a department may go: the top, or an open department of the same employer outside
+    its own subtree (the service refuses the subtree too)."""
+
+    def __init__(self, *args, department: Department, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = (
+            open_departments(department.tenant_id)
+            .filter(employer_id=department.employer_id)
+            .exclude(path__startswith=department.path)
+        )
+        self.fields["parent"] = _tree_field(parents, empty_label=_("— to the top —"))
+        self.fields["parent"].label = _("Move under")

@@ -3,15 +3,18 @@ assignments, BIG registrations) in the four domains."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwned
@@ -83,6 +86,18 @@ class Tenant(models.Model):
             "One address or CIDR range per line (IPv4 or IPv6). Empty: every address is allowed."
         ),
     )
+    # Whether this environment may store BSNs at all (AVG art. 87 and the UAVG: only with a legal
+    # ground, such as the employer's payroll duties). Employee screens read both fields.
+    bsn_allowed = models.BooleanField(
+        _("BSN may be stored"),
+        default=False,
+        help_text=_("Only where a legal ground allows this environment to process the BSN."),
+    )
+    bsn_legal_ground = models.TextField(
+        _("legal ground for storing the BSN"),
+        blank=True,
+        help_text=_("Mandatory when the BSN may be stored; shown to functional admins."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,14 +112,66 @@ class Tenant(models.Model):
             parse_ranges(self.allowed_ip_ranges)
         except ValidationError as error:
             raise ValidationError({"allowed_ip_ranges": error.messages}) from None
+        self.bsn_legal_ground = self.bsn_legal_ground.strip()
+        if self.bsn_allowed and not self.bsn_legal_ground:
+            raise ValidationError(
+                {
+                    "bsn_legal_ground": _(
+                        "Name the legal ground that allows this environment to store the BSN."
+                    )
+                }
+            )
+
+
+# The KvK number (Chamber of Commerce, Handelsregister) has eight digits and no check digit, so
+# its format is all we can check (python-stdnum has no nl.kvk module).
+KVK_NUMBER = RegexValidator(
+    r"^[0-9]{8}\Z", _("A Chamber of Commerce (KvK) number has exactly 8 digits.")
+)
+# The loonheffingennummer: the RSIN/fiscal number (9 digits), "L" and a two-digit sequence.
+PAYROLL_TAX_NUMBER = RegexValidator(
+    r"^[0-9]{9}L[0-9]{2}\Z",
+    _("A payroll tax number has 9 digits, the letter L and 2 digits, e.g. 123456789L01."),
+)
+
+
+def normalise_kvk_number(value: str) -> str:
+    """KvK numbers are often written with spaces or dots ("1234 5678")."""
+    return re.sub(r"[\s.]", "", value or "")
+
+
+def normalise_payroll_tax_number(value: str) -> str:
+    return re.sub(r"[\s.]", "", value or "").upper()
 
 
 class Employer(TenantOwned):
     """An employer (werkgever / klant) inside a tenant."""
 
     name = models.CharField(_("name"), max_length=200)
+    # The KvK number; the column keeps its first name.
     registration_number = models.CharField(
-        _("Chamber of Commerce number"), max_length=8, blank=True
+        _("Chamber of Commerce number"), max_length=8, blank=True, validators=[KVK_NUMBER]
+    )
+    payroll_tax_number = models.CharField(
+        _("payroll tax number"),
+        max_length=12,
+        blank=True,
+        validators=[PAYROLL_TAX_NUMBER],
+        help_text=_("Loonheffingennummer, e.g. 123456789L01."),
+    )
+    # Own-risk bearer (eigenrisicodrager): the employer carries the Sickness Benefits Act (ZW)
+    # or WGA risk itself. Retention keeps those files longer (5 and 10 years).
+    own_risk_zw = models.BooleanField(
+        _("own-risk bearer for the Sickness Benefits Act (ZW)"), default=False
+    )
+    own_risk_wga = models.BooleanField(_("own-risk bearer for the WGA"), default=False)
+    full_time_hours = models.DecimalField(
+        _("full-time hours per week"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("40"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("60"))],
+        help_text=_("An employee's part-time factor is their contract hours divided by these."),
     )
 
     class Meta(TenantOwned.Meta):
@@ -133,6 +200,9 @@ class Department(TenantOwned):
     )
     name = models.CharField(_("name"), max_length=200)
     path = models.CharField(max_length=1000, editable=False, db_index=True)
+    # A closed department is no longer offered in forms; it stays for history (employees that
+    # worked there, role scopes, audit records). Closing needs no current employees.
+    closed_on = models.DateField(_("closed on"), null=True, blank=True, editable=False)
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("department")
@@ -154,6 +224,10 @@ class Department(TenantOwned):
     @property
     def depth(self) -> int:
         return self.path.count("/") - 2
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None
 
 
 class ProviderKind(models.TextChoices):
@@ -201,6 +275,19 @@ class ServiceContract(TenantOwned):
     def __str__(self) -> str:
         return f"Contract {self.key}"
 
+    def clean(self) -> None:
+        if (
+            self.ends_on is not None
+            and self.starts_on is not None
+            and self.ends_on < self.starts_on
+        ):
+            raise ValidationError(
+                {
+                    "ends_on": _("A contract cannot end before it starts (%(date)s).")
+                    % {"date": date_format(self.starts_on)}
+                }
+            )
+
     def is_active_on(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
@@ -224,6 +311,9 @@ class Role(TenantOwned):
         ),
     )
     reference_key = models.CharField(max_length=40, blank=True, editable=False)
+    # An archived role is assigned to nobody new; its current holders keep it (services.py,
+    # archive_role, says why).
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("role")
@@ -258,6 +348,10 @@ class Role(TenantOwned):
     @property
     def is_reference(self) -> bool:
         return bool(self.reference_key)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def permission_labels(self) -> list[str]:

@@ -1,17 +1,27 @@
-"""Workflows of functional admins: roles, domains, assignments, four-eyes approval, BIG checks."""
+"""Workflows of functional admins: the organisation (employers, departments, contracts), roles,
+domains, assignments, four-eyes approval, BIG checks; and setting up a new environment."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from auth2fa.models import AccountType, User
 from auth2fa.services import require_functional_admin
+from core.tenancy import tenant_scope
 from domains import big_register
 from domains.models import (
     AssignmentStatus,
@@ -24,6 +34,8 @@ from domains.models import (
     ServiceContract,
     ServiceProvider,
     Tenant,
+    normalise_kvk_number,
+    normalise_payroll_tax_number,
 )
 from domains.permissions import PROVIDER_KIND_OF_DOMAIN, REFERENCE_ROLES, Domain
 from domains.visibility import forget_access
@@ -104,21 +116,70 @@ class _AccountInvitation(PasswordResetForm):
         return [self.user]
 
 
+def _send_invitation(user: User, *, request=None) -> None:
+    """The new-account e-mail with its password-set link. Without a request (a management
+    command) the link is built on the SITE_URL setting."""
+    invitation = _AccountInvitation(user)
+    if not invitation.is_valid():
+        return
+    subject, body = "domains/new_account_subject.txt", "domains/new_account_email.txt"
+    if request is not None:
+        invitation.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name=subject,
+            email_template_name=body,
+        )
+    else:
+        site = urlsplit(settings.SITE_URL)
+        invitation.save(
+            domain_override=site.netloc,
+            use_https=site.scheme == "https",
+            subject_template_name=subject,
+            email_template_name=body,
+        )
+
+
 def create_user(*, by: User, request, **fields) -> User:
     """A new account in the admin's tenant. It has no password: the person chooses one through
     the e-mail we send (the password-reset link), then enrols a second factor at first login."""
     require_functional_admin(by)
     with transaction.atomic():
         user = User.objects.create_user(tenant=by.tenant, password=None, **fields)
-    invitation = _AccountInvitation(user)
-    if invitation.is_valid():
-        invitation.save(
-            request=request,
-            use_https=request.is_secure(),
-            subject_template_name="domains/new_account_subject.txt",
-            email_template_name="domains/new_account_email.txt",
-        )
+    _send_invitation(user, request=request)
     return user
+
+
+def create_environment(*, name: str, admin_email: str) -> tuple[Tenant, User, list[Role]]:
+    """A new environment (tenant) with its reference roles and a first functional admin.
+
+    The admin's account has no usable password: the password-set e-mail (built on SITE_URL) is
+    the only way in, so nobody, the operator running this included, ever knows the password.
+    """
+    name = name.strip()
+    email = User.objects.normalize_email(admin_email.strip()).lower()
+    if not name:
+        raise ValidationError({"name": _("An environment needs a name.")})
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"admin_email": _("Enter a valid e-mail address.")}) from None
+    with transaction.atomic():
+        if Tenant.objects.filter(name__iexact=name).exists():
+            raise ValidationError({"name": _("An environment with this name already exists.")})
+        if User.objects.filter(email=email).exists():
+            raise ValidationError(
+                {"admin_email": _("An account with this e-mail address already exists.")}
+            )
+        tenant = Tenant.objects.create(name=name)
+        with tenant_scope(tenant):
+            roles = ensure_reference_roles(tenant)
+            admin = User.objects.create_user(
+                email, None, tenant=tenant, account_type=AccountType.FUNCTIONAL_ADMIN
+            )
+    with tenant_scope(tenant):
+        _send_invitation(admin)
+    return tenant, admin, roles
 
 
 @transaction.atomic
@@ -156,6 +217,8 @@ def assign_role(
                 "A person who needs two domains needs two accounts."
             )
         )
+    if role.is_archived:
+        raise ValidationError({"role": _("This role is archived: it is assigned to nobody new.")})
     if RoleAssignment.objects.filter(user=user, role=role).exists():
         raise ValidationError(_("This user already holds this role."))
     wanted_kind = PROVIDER_KIND_OF_DOMAIN.get(role.domain)
@@ -329,6 +392,7 @@ def save_contract(*, contract: ServiceContract, by: User) -> ServiceContract:
     _require_admin_of(contract.tenant_id, by)
     if {contract.provider.tenant_id, contract.employer.tenant_id} != {by.tenant_id}:
         raise PermissionDenied
+    contract.full_clean()
     contract.save()
     return contract
 
@@ -339,3 +403,207 @@ def save_tenant_settings(*, tenant: Tenant, by: User) -> Tenant:
     _require_admin_of(tenant.pk, by)
     tenant.save()
     return tenant
+
+
+# -- Roles: removing and archiving ----------------------------------------------------------------
+
+
+@transaction.atomic
+def remove_role(*, role: Role, by: User) -> None:
+    """Delete a role nobody holds. Rejected requests do not count as holders (they gave nobody
+    access, and the role list does not count them either); they are deleted with the role, and
+    the audit trail keeps their creation, decision and deletion. Reference roles stay."""
+    _require_admin_of(role.tenant_id, by)
+    role = Role.objects.select_for_update().get(pk=role.pk)
+    if role.is_reference:
+        raise ValidationError(_("A reference role cannot be removed."))
+    if role.assignments.exclude(status=AssignmentStatus.REJECTED).exists():
+        raise ValidationError(
+            _("Users hold this role; archive it instead, or take it away from them first.")
+        )
+    for rejected in role.assignments.all():  # one by one: each deletion is captured
+        rejected.delete()
+    role.delete()
+
+
+@transaction.atomic
+def archive_role(*, role: Role, by: User) -> Role:
+    """Archive a role: it is shown as archived and can no longer be assigned.
+
+    Its current holders keep it and keep working: archiving phases a role out, and cutting
+    people off in the middle of their cases would be a side effect nobody asked for. Access is
+    taken away per user, on purpose and audited per user (the user page's "Take away").
+    """
+    _require_admin_of(role.tenant_id, by)
+    role = Role.objects.select_for_update().get(pk=role.pk)
+    if role.is_archived:
+        raise ValidationError(_("This role is already archived."))
+    role.archived_at = timezone.now()
+    role.save(update_fields=["archived_at"])
+    return role
+
+
+@transaction.atomic
+def restore_role(*, role: Role, by: User) -> Role:
+    """Take a role out of the archive: it can be assigned again."""
+    _require_admin_of(role.tenant_id, by)
+    role = Role.objects.select_for_update().get(pk=role.pk)
+    role.archived_at = None
+    role.save(update_fields=["archived_at"])
+    return role
+
+
+# -- Employers ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_employer(*, employer: Employer, by: User) -> Employer:
+    """Add or change an employer of the admin's environment: KvK and payroll tax numbers checked
+    by format and normalised, a name unique in the environment."""
+    if employer.pk is None:
+        employer.tenant_id = by.tenant_id
+    _require_admin_of(employer.tenant_id, by)
+    employer.name = employer.name.strip()
+    employer.registration_number = normalise_kvk_number(employer.registration_number)
+    employer.payroll_tax_number = normalise_payroll_tax_number(employer.payroll_tax_number)
+    employer.full_clean(validate_unique=False, validate_constraints=False)
+    if (
+        Employer.objects.filter(tenant_id=employer.tenant_id, name__iexact=employer.name)
+        .exclude(pk=employer.pk)
+        .exists()
+    ):
+        raise ValidationError({"name": _("An employer with this name already exists.")})
+    employer.save()
+    return employer
+
+
+# -- The department tree --------------------------------------------------------------------------
+
+
+def _current_employees(department: Department):
+    """Employees of this department whose employment has not ended (the employee model sits a
+    layer above: reached through the reverse relation)."""
+    today = timezone.localdate()
+    return department.employees.filter(
+        Q(employment_end__isnull=True) | Q(employment_end__gte=today)
+    )
+
+
+def _locked_parent(department: Department, parent: Department | None) -> Department | None:
+    """The new parent as the database has it now (locked, so it cannot close meanwhile): of the
+    same tenant and employer, and open."""
+    if parent is None:
+        return None
+    if parent.tenant_id != department.tenant_id:
+        raise PermissionDenied
+    parent = Department.objects.select_for_update().get(pk=parent.pk)
+    if parent.employer_id != department.employer_id:
+        raise ValidationError(
+            {"parent": _("A department can only sit under a department of the same employer.")}
+        )
+    if parent.is_closed:
+        raise ValidationError({"parent": _("This department is closed.")})
+    return parent
+
+
+@transaction.atomic
+def add_department(
+    *, employer: Employer, name: str, parent: Department | None = None, by: User
+) -> Department:
+    """A new department of an employer, at the top or under an open department of the same
+    employer."""
+    _require_admin_of(employer.tenant_id, by)
+    department = Department(tenant_id=employer.tenant_id, employer=employer, name=name.strip())
+    department.parent = _locked_parent(department, parent)
+    department.full_clean(exclude=["path"])
+    department.save()
+    return department
+
+
+@transaction.atomic
+def rename_department(*, department: Department, name: str, by: User) -> Department:
+    _require_admin_of(department.tenant_id, by)
+    department.name = name.strip()
+    department.full_clean(exclude=["path"])
+    department.save(update_fields=["name"])
+    return department
+
+
+@transaction.atomic
+def move_department(*, department: Department, parent: Department | None, by: User) -> Department:
+    """Move a department (with its subtree) under another department of the same employer, or to
+    the top. Refused under itself or one of its own descendants.
+
+    Every descendant's `path` starts with the moved department's path, so one UPDATE swaps that
+    prefix. The path is derived from `parent`, whose change is what the audit trail records.
+    """
+    _require_admin_of(department.tenant_id, by)
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    parent = _locked_parent(department, parent)
+    if parent is not None and parent.path.startswith(department.path):
+        raise ValidationError(
+            {"parent": _("A department cannot move under itself or one of its subdepartments.")}
+        )
+    old_path = department.path
+    department.parent = parent
+    department.save(update_fields=["parent"])  # save() rewrites its own path
+    department.refresh_from_db(fields=["path"])
+    if department.path != old_path:
+        Department.objects.filter(path__startswith=old_path).exclude(pk=department.pk).update(
+            path=Concat(Value(department.path), Substr(F("path"), len(old_path) + 1))
+        )
+    return department
+
+
+@transaction.atomic
+def close_department(*, department: Department, by: User, on: date | None = None) -> Department:
+    """Close a department: no longer offered in forms, kept for history. Refused while it has
+    current employees (employment not ended before today) or open subdepartments."""
+    _require_admin_of(department.tenant_id, by)
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    if department.is_closed:
+        raise ValidationError(_("This department is already closed."))
+    refusals = closing_refusals(department)
+    if refusals:
+        raise ValidationError(refusals)
+    department.closed_on = on or timezone.localdate()
+    department.save(update_fields=["closed_on"])
+    return department
+
+
+def closing_refusals(department: Department) -> list[str]:
+    """Why this department cannot be closed now (empty: it can)."""
+    reasons = []
+    current = _current_employees(department).count()
+    if current:
+        reasons.append(
+            ngettext(
+                "One current employee works in this department; move them first.",
+                "%(count)s current employees work in this department; move them first.",
+                current,
+            )
+            % {"count": current}
+        )
+    if department.children.filter(closed_on__isnull=True).exists():
+        reasons.append(_("Close its open subdepartments first."))
+    return reasons
+
+
+# -- Contracts ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def end_contract(*, contract: ServiceContract, ends_on: date, by: User) -> ServiceContract:
+    """End a contract on a date (its last day). From the day after, the provider's users no longer
+    see this employer's employees."""
+    _require_admin_of(contract.tenant_id, by)
+    if ends_on < contract.starts_on:
+        raise ValidationError(
+            {
+                "ends_on": _("A contract cannot end before it starts (%(date)s).")
+                % {"date": date_format(contract.starts_on)}
+            }
+        )
+    contract.ends_on = ends_on
+    contract.save(update_fields=["ends_on"])
+    return contract

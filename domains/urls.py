@@ -1,5 +1,5 @@
-"""URLs of the functional admin's screens: roles, users, approvals, service providers, tenant
-settings and SMS costs."""
+"""URLs of the functional admin's screens: roles, users, approvals, employers and their
+departments, service providers and contracts, tenant settings and SMS costs."""
 
 from django.urls import path
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("roles/new/", views.role_edit, name="role_create"),
     path("roles/<uuid:key>/", views.role_edit, name="role_edit"),
     path("roles/<uuid:key>/compare/", views.role_compare, name="role_compare"),
+    path("roles/<uuid:key>/remove/", views.role_remove, name="role_remove"),
+    path("roles/<uuid:key>/archive/", views.role_archive, name="role_archive"),
     path("role-matrix/", views.role_matrix, name="role_matrix"),
     path("roles/export.csv", views.roles_export_csv, name="roles_export_csv"),
     path("roles/export.xlsx", views.roles_export_xlsx, name="roles_export_xlsx"),
@@ -28,6 +30,17 @@ urlpatterns = [
     path("providers/", views.provider_list, name="provider_list"),
     path("providers/new/", views.provider_add, name="provider_add"),
     path("contracts/new/", views.contract_add, name="contract_add"),
+    path("contracts/<uuid:key>/", views.contract_edit, name="contract_edit"),
+    path("contracts/<uuid:key>/end/", views.contract_end, name="contract_end"),
+    path("employers/", views.employer_list, name="employer_list"),
+    path("employers/new/", views.employer_edit, name="employer_create"),
+    path("employers/<uuid:key>/", views.employer_edit, name="employer_edit"),
+    path("employers/<uuid:key>/departments/", views.department_list, name="department_list"),
+    path("employers/<uuid:key>/departments/new/", views.department_add, name="department_add"),
+    path("departments/<uuid:key>/", views.department_detail, name="department_detail"),
+    path("departments/<uuid:key>/rename/", views.department_rename, name="department_rename"),
+    path("departments/<uuid:key>/move/", views.department_move, name="department_move"),
+    path("departments/<uuid:key>/close/", views.department_close, name="department_close"),
     path("settings/", views.tenant_settings, name="tenant_settings"),
     path("sms-costs/", views.sms_costs, name="sms_costs"),
     path("sms-costs/export.csv", views.sms_costs_csv, name="sms_costs_csv"),

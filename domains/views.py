@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.events import record_event, record_read
 from audit.models import Action
@@ -32,7 +32,12 @@ from domains.forms import (
     AssignmentForm,
     BigNumberForm,
     CompareForm,
+    ContractEndForm,
     ContractForm,
+    DepartmentForm,
+    DepartmentMoveForm,
+    DepartmentRenameForm,
+    EmployerForm,
     NewUserForm,
     ProviderForm,
     RoleForm,
@@ -41,6 +46,8 @@ from domains.forms import (
 from domains.models import (
     AssignmentStatus,
     BigRegistration,
+    Department,
+    Employer,
     Role,
     RoleAssignment,
     ServiceContract,
@@ -54,6 +61,7 @@ from domains.permissions import (
     Perm,
     ceiling_of,
 )
+from domains.selectors import employer_departments
 
 
 def _roles(request: AuthenticatedRequest):
@@ -492,3 +500,273 @@ def sms_costs_csv(request: AuthenticatedRequest) -> HttpResponse:
     ]
     rows.append([_("Total"), "", report["count"], dutch_decimal(report["cost"])])
     return csv_response(f"sms-kosten-{year}.csv", header, rows)
+
+
+# -- Roles: remove and archive ---------------------------------------------------------------------
+
+
+@functional_admin_required
+@require_http_methods(["GET", "POST"])
+def role_remove(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    """GET: what removing means; POST: remove (only a role nobody holds, never a reference)."""
+    role = get_object_or_404(_roles(request), key=key)
+    if request.method == "POST":
+        try:
+            services.remove_role(role=role, by=request.user)
+        except ValidationError as error:
+            show_errors(request, error)
+            return redirect("domains:role_remove", key=role.key)
+        messages.success(request, _("The role has been removed."))
+        return redirect("domains:role_list")
+    holders = role.assignments.exclude(status=AssignmentStatus.REJECTED).count()
+    return render(request, "domains/role_remove.html", {"role": role, "holders": holders})
+
+
+@functional_admin_required
+@require_http_methods(["GET", "POST"])
+def role_archive(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    """GET: what archiving means; POST: archive (or, for an archived role, restore)."""
+    role = get_object_or_404(_roles(request), key=key)
+    if request.method == "POST":
+        try:
+            if role.is_archived:
+                services.restore_role(role=role, by=request.user)
+                messages.success(request, _("The role has been taken out of the archive."))
+            else:
+                services.archive_role(role=role, by=request.user)
+                messages.success(request, _("The role has been archived."))
+        except ValidationError as error:
+            show_errors(request, error)
+        return redirect("domains:role_list")
+    holders = role.assignments.exclude(status=AssignmentStatus.REJECTED).count()
+    return render(request, "domains/role_archive.html", {"role": role, "holders": holders})
+
+
+# -- Employers -------------------------------------------------------------------------------------
+
+
+def _employers(request: AuthenticatedRequest):
+    return Employer.objects.filter(tenant=request.user.tenant)
+
+
+@functional_admin_required
+def employer_list(request: AuthenticatedRequest) -> HttpResponse:
+    employers = _employers(request).annotate(
+        department_count=Count("departments", filter=Q(departments__closed_on__isnull=True))
+    )
+    return render(request, "domains/employer_list.html", {"employers": employers})
+
+
+@functional_admin_required
+def employer_edit(request: AuthenticatedRequest, key: UUID | None = None) -> HttpResponse:
+    employer = (
+        get_object_or_404(_employers(request), key=key)
+        if key
+        else Employer(tenant=request.user.tenant)
+    )
+    form = EmployerForm(request.POST or None, instance=employer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_employer(employer=form.instance, by=request.user)
+        except ValidationError as error:
+            show_errors(request, error, form)
+        else:
+            messages.success(request, _("The employer has been saved."))
+            return redirect("domains:employer_list")
+    return render(
+        request,
+        "domains/employer_form.html",
+        {"form": form, "employer": employer if key else None},
+    )
+
+
+# -- The department tree ---------------------------------------------------------------------------
+
+
+def _render_departments(
+    request: AuthenticatedRequest, employer: Employer, *, form: DepartmentForm | None = None
+) -> HttpResponse:
+    return render(
+        request,
+        "domains/department_list.html",
+        {
+            "employer": employer,
+            "rows": _tree_rows(employer_departments(employer)),
+            "form": form or DepartmentForm(employer=employer),
+        },
+    )
+
+
+def _tree_rows(departments) -> list[tuple[Department, str]]:
+    """(department, indented name) in tree order: each subtree under its parent, by name."""
+    departments = list(departments)
+    names = {department.pk: department.name for department in departments}
+
+    def position(department: Department) -> list[str]:
+        return [names.get(int(pk), "") for pk in department.path.strip("/").split("/")]
+
+    return [
+        (department, f"{'— ' * department.depth}{department.name}")
+        for department in sorted(departments, key=position)
+    ]
+
+
+@functional_admin_required
+def department_list(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    return _render_departments(request, get_object_or_404(_employers(request), key=key))
+
+
+@functional_admin_required
+@require_POST
+def department_add(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    employer = get_object_or_404(_employers(request), key=key)
+    form = DepartmentForm(request.POST, employer=employer)
+    if form.is_valid():
+        try:
+            services.add_department(employer=employer, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(request, error, form)
+        else:
+            messages.success(request, _("The department has been added."))
+            return redirect("domains:department_list", key=employer.key)
+    return _render_departments(request, employer, form=form)
+
+
+def _department(request: AuthenticatedRequest, key: UUID) -> Department:
+    return get_object_or_404(
+        Department.objects.filter(tenant=request.user.tenant).select_related("employer", "parent"),
+        key=key,
+    )
+
+
+def _render_department(
+    request: AuthenticatedRequest,
+    department: Department,
+    *,
+    rename_form: DepartmentRenameForm | None = None,
+    move_form: DepartmentMoveForm | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "domains/department_detail.html",
+        {
+            "department": department,
+            "rename_form": rename_form or DepartmentRenameForm(initial={"name": department.name}),
+            "move_form": move_form
+            or DepartmentMoveForm(department=department, initial={"parent": department.parent_id}),
+        },
+    )
+
+
+@functional_admin_required
+def department_detail(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    return _render_department(request, _department(request, key))
+
+
+@functional_admin_required
+@require_POST
+def department_rename(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    department = _department(request, key)
+    form = DepartmentRenameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rename_department(
+                department=department, name=form.cleaned_data["name"], by=request.user
+            )
+        except ValidationError as error:
+            show_errors(request, error, form)
+        else:
+            messages.success(request, _("The department has been renamed."))
+            return redirect("domains:department_list", key=department.employer.key)
+    department.refresh_from_db(fields=["name"])
+    return _render_department(request, department, rename_form=form)
+
+
+@functional_admin_required
+@require_POST
+def department_move(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    department = _department(request, key)
+    form = DepartmentMoveForm(request.POST, department=department)
+    if form.is_valid():
+        try:
+            services.move_department(
+                department=department, parent=form.cleaned_data["parent"], by=request.user
+            )
+        except ValidationError as error:
+            show_errors(request, error, form)
+        else:
+            messages.success(request, _("The department has been moved."))
+            return redirect("domains:department_list", key=department.employer.key)
+    return _render_department(request, department, move_form=form)
+
+
+@functional_admin_required
+@require_http_methods(["GET", "POST"])
+def department_close(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    """GET: a confirmation page (or why it cannot be closed yet); POST: close it."""
+    department = _department(request, key)
+    if request.method == "POST":
+        try:
+            services.close_department(department=department, by=request.user)
+        except ValidationError as error:
+            show_errors(request, error)
+            return redirect("domains:department_close", key=department.key)
+        messages.success(request, _("The department has been closed."))
+        return redirect("domains:department_list", key=department.employer.key)
+    return render(
+        request,
+        "domains/department_close.html",
+        {
+            "department": department,
+            "refusals": [] if department.is_closed else services.closing_refusals(department),
+        },
+    )
+
+
+# -- Contracts -------------------------------------------------------------------------------------
+
+
+def _contract(request: AuthenticatedRequest, key: UUID) -> ServiceContract:
+    return get_object_or_404(
+        ServiceContract.objects.filter(tenant=request.user.tenant).select_related(
+            "provider", "employer"
+        ),
+        key=key,
+    )
+
+
+@functional_admin_required
+def contract_edit(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    contract = _contract(request, key)
+    form = ContractForm(request.POST or None, instance=contract, tenant=request.user.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_contract(contract=form.instance, by=request.user)
+        except ValidationError as error:
+            show_errors(request, error, form)
+        else:
+            messages.success(request, _("The contract has been saved."))
+            return redirect("domains:provider_list")
+    return render(request, "domains/contract_form.html", {"form": form, "contract": contract})
+
+
+@functional_admin_required
+@require_http_methods(["GET", "POST"])
+def contract_end(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    """GET: a confirmation page asking for the last day; POST: end the contract on it."""
+    contract = _contract(request, key)
+    form = ContractEndForm(
+        request.POST or None, initial={"ends_on": contract.ends_on or timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.end_contract(
+                contract=contract, ends_on=form.cleaned_data["ends_on"], by=request.user
+            )
+        except ValidationError as error:
+            show_errors(request, error, form)
+        else:
+            messages.success(request, _("The contract has been ended."))
+            return redirect("domains:provider_list")
+    contract.refresh_from_db(fields=["ends_on"])
+    return render(request, "domains/contract_end.html", {"form": form, "contract": contract})

@@ -162,6 +162,10 @@ NO_PERSONAL_DATA = {
     "domains:role_list",
     "domains:role_create", "domains:role_edit", "domains:role_compare", "domains:role_matrix",
     "domains:provider_list", "domains:tenant_settings", "audit:export_list",
+    "domains:role_remove", "domains:role_archive", "domains:employer_list",
+    "domains:employer_create", "domains:employer_edit", "domains:department_list",
+    "domains:department_detail", "domains:department_close", "domains:contract_edit",
+    "domains:contract_end",
 }  # fmt: skip
 VIEWS = [
     (name, persona)

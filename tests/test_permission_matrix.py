@@ -10,10 +10,12 @@ A URL added without an entry here fails `test_every_route_has_an_entry`. The obj
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from django.urls import reverse
 
+from domains.models import Department, ProviderKind, ServiceContract, ServiceProvider
 from tests.conftest import verified_login
 from tests.urlwalk import all_routes
 
@@ -88,6 +90,35 @@ def assignment_of(world, who):
 
 def user_of(world, who):
     return getattr(world, who).key
+
+
+def employer_of(world, who):
+    return (world.other_employer if who == "outsider" else world.employer).key
+
+
+def department_of(world, who):
+    """Productie (with current employees: closing it is refused), or one in the other tenant."""
+    if who != "outsider":
+        return world.department.key
+    department, _created = Department.objects.get_or_create(
+        tenant=world.other_tenant, employer=world.other_employer, name="Elders"
+    )
+    return department.key
+
+
+def contract_of(world, who):
+    if who != "outsider":
+        return world.employer.contracts.first().key
+    provider, _created = ServiceProvider.objects.get_or_create(
+        tenant=world.other_tenant, name="Arbo Elders", kind=ProviderKind.ARBODIENST
+    )
+    contract, _created = ServiceContract.objects.get_or_create(
+        tenant=world.other_tenant,
+        provider=provider,
+        employer=world.other_employer,
+        starts_on=date(2020, 1, 1),
+    )
+    return contract.key
 
 
 SEEN = {"own": 200, "other": 404, "tenant": 404}  # a domain user who may see only the sick Jansen
@@ -285,6 +316,9 @@ MATRIX = {
     "domains:role_create": Entry(expect=only_admins(200)),
     "domains:role_edit": Entry(kwargs=admin_object(role_of), expect=only_admins(ADMIN_GET)),
     "domains:role_compare": Entry(kwargs=admin_object(role_of), expect=only_admins(ADMIN_GET)),
+    # Confirmation pages (GET); the action is the same URL's POST (tests/test_organisation.py).
+    "domains:role_remove": Entry(kwargs=admin_object(role_of), expect=only_admins(ADMIN_GET)),
+    "domains:role_archive": Entry(kwargs=admin_object(role_of), expect=only_admins(ADMIN_GET)),
     "domains:role_matrix": Entry(expect=only_admins(200)),
     "domains:roles_export_csv": Entry(expect=only_admins(200)),
     "domains:roles_export_xlsx": Entry(expect=only_admins(200)),
@@ -320,6 +354,31 @@ MATRIX = {
     # An empty form is shown again with its errors.
     "domains:provider_add": Entry(method="post", expect=only_admins(200)),
     "domains:contract_add": Entry(method="post", expect=only_admins(200)),
+    "domains:contract_edit": Entry(kwargs=admin_object(contract_of), expect=only_admins(ADMIN_GET)),
+    "domains:contract_end": Entry(kwargs=admin_object(contract_of), expect=only_admins(ADMIN_GET)),
+    "domains:employer_list": Entry(expect=only_admins(200)),
+    "domains:employer_create": Entry(expect=only_admins(200)),
+    "domains:employer_edit": Entry(kwargs=admin_object(employer_of), expect=only_admins(ADMIN_GET)),
+    "domains:department_list": Entry(
+        kwargs=admin_object(employer_of), expect=only_admins(ADMIN_GET)
+    ),
+    # The POST views of the department pages; an empty form is shown again (200).
+    "domains:department_add": Entry(
+        method="post", kwargs=admin_object(employer_of), expect=only_admins(ADMIN_GET)
+    ),
+    "domains:department_detail": Entry(
+        kwargs=admin_object(department_of), expect=only_admins(ADMIN_GET)
+    ),
+    "domains:department_rename": Entry(
+        method="post", kwargs=admin_object(department_of), expect=only_admins(ADMIN_GET)
+    ),
+    # An empty move form means "to the top": Productie is there already, so it is a redirect.
+    "domains:department_move": Entry(
+        method="post", kwargs=admin_object(department_of), expect=only_admins(ADMIN_POST)
+    ),
+    "domains:department_close": Entry(
+        kwargs=admin_object(department_of), expect=only_admins(ADMIN_GET)
+    ),
     "domains:tenant_settings": Entry(expect=only_admins(200)),
     "domains:sms_costs": Entry(expect=only_admins(200)),
     "domains:sms_costs_csv": Entry(expect=only_admins(200)),

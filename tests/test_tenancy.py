@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import date
 
 import pytest
 from django.urls import reverse
 
 from core.tenancy import ScopeError, tenant_scope
-from domains.models import Department, Employer
+from domains.models import Department, Employer, ProviderKind, ServiceContract, ServiceProvider
 from employees.models import Employee
 from tests.conftest import verified_login
 from tests.urlwalk import all_routes
@@ -69,6 +70,49 @@ OTHER_TENANT_OBJECTS = {
         },
     ),
 }
+
+
+def _other_department(w):
+    department, _created = Department.objects.get_or_create(
+        tenant=w.other_tenant, employer=w.other_employer, name="Elders"
+    )
+    return {"key": department.key}
+
+
+def _other_contract(w):
+    provider, _created = ServiceProvider.objects.get_or_create(
+        tenant=w.other_tenant, name="Arbo Elders", kind=ProviderKind.ARBODIENST
+    )
+    contract, _created = ServiceContract.objects.get_or_create(
+        tenant=w.other_tenant,
+        provider=provider,
+        employer=w.other_employer,
+        starts_on=date(2020, 1, 1),
+    )
+    return {"key": contract.key}
+
+
+OTHER_TENANT_OBJECTS.update(
+    {
+        "domains:role_remove": (
+            "beheer",
+            lambda w: {"key": w.outsider.role_assignments.get().role.key},
+        ),
+        "domains:role_archive": (
+            "beheer",
+            lambda w: {"key": w.outsider.role_assignments.get().role.key},
+        ),
+        "domains:employer_edit": ("beheer", lambda w: {"key": w.other_employer.key}),
+        "domains:department_list": ("beheer", lambda w: {"key": w.other_employer.key}),
+        "domains:department_add": ("beheer", lambda w: {"key": w.other_employer.key}),
+        "domains:department_detail": ("beheer", _other_department),
+        "domains:department_rename": ("beheer", _other_department),
+        "domains:department_move": ("beheer", _other_department),
+        "domains:department_close": ("beheer", _other_department),
+        "domains:contract_edit": ("beheer", _other_contract),
+        "domains:contract_end": ("beheer", _other_contract),
+    }
+)
 OTHER_TENANT_OBJECTS.update(
     {
         "audit:export_detail": ("auditor", lambda w: {"key": w.other_export.key}),
@@ -83,7 +127,7 @@ READ_ONLY = {
     "audit:export_detail", "audit:export_download",
     "employees:detail", "domains:role_edit", "domains:role_compare", "domains:user_detail",
     "cases:report_sick", "cases:detail", "cases:correct", "cases:document", "cases:medical",
-    "cases:medical_document",
+    "cases:medical_document", "domains:department_list", "domains:department_detail",
 }  # fmt: skip
 
 

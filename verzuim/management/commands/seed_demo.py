@@ -144,6 +144,39 @@ ORGANISATIONS = {
     },
 }
 
+# Fictitious registration numbers, valid by format (KvK: 8 digits; loonheffingen: 9 digits, L, 2).
+EMPLOYER_DETAILS = {
+    "Bakkerij De Gouden Korenaar B.V.": {
+        "registration_number": "30123456",
+        "payroll_tax_number": "812345670L01",
+        "full_time_hours": Decimal("38"),
+    },
+    "Zorggroep Rivierenland": {
+        "registration_number": "11654321",
+        "payroll_tax_number": "823456781L02",
+        "own_risk_zw": True,  # carries its own Sickness Benefits Act risk: 5-year retention
+        "full_time_hours": Decimal("36"),
+    },
+    "Transportbedrijf Van der Linden": {
+        "registration_number": "24987654",
+        "payroll_tax_number": "834567892L01",
+        "full_time_hours": Decimal("40"),
+    },
+}
+
+# The demo stores BSNs, so its environment records why it may (the payroll duties); the second
+# environment keeps the default: no BSN.
+TENANT_SETTINGS = {
+    "Demo Arbo": {
+        "bsn_allowed": True,
+        "bsn_legal_ground": (
+            "Wet op de loonbelasting 1964 en Wet financiering sociale verzekeringen: de werkgever "
+            "verwerkt het BSN voor de loonadministratie en de ziekmelding bij UWV."
+        ),
+    },
+    "Andere Arbo": {"bsn_allowed": False},
+}
+
 PROVIDERS = {
     "Demo Arbo": [
         (
@@ -230,7 +263,9 @@ class Command(BaseCommand):
     def seed(self) -> None:
         rng = random.Random(2018)  # the year the AVG updates of seed 002 began
         for tenant_name, employers in ORGANISATIONS.items():
-            tenant = Tenant.objects.create(name=tenant_name)
+            tenant = Tenant(name=tenant_name, **TENANT_SETTINGS[tenant_name])
+            tenant.full_clean()
+            tenant.save()
             with tenant_scope(tenant):
                 self.seed_tenant(rng, tenant, employers)
         self.stdout.write(self.style.SUCCESS("Demo data created."))
@@ -240,7 +275,7 @@ class Command(BaseCommand):
         by_name, departments = {}, {}
         for employer_name, (count, tree) in employers.items():
             employer = by_name[employer_name] = Employer.objects.create(
-                tenant=tenant, name=employer_name
+                tenant=tenant, name=employer_name, **EMPLOYER_DETAILS[employer_name]
             )
             leaves = self.build_departments(tenant, employer, tree, departments)
             Employee.objects.bulk_create(
