@@ -3,6 +3,8 @@
 
     python3 dev.py demo      # install, start the app with demo data on http://localhost:8000
     python3 dev.py test      # install, run the whole test suite (extra arguments go to pytest)
+    python3 dev.py manage X  # any manage.py command (create_environment, audit_verify, ...)
+                             # against the demo's database: embedded, or DATABASE_URL
     python3 dev.py lint      # ruff check and format --check, lint-imports, mypy, as CI runs them
     python3 dev.py lock      # developers: regenerate requirements.lock from pyproject.toml
 
@@ -101,6 +103,16 @@ def demo(extra: list[str]) -> None:
         manage("runserver", address, env=env)
 
 
+def manage_command(extra: list[str]) -> int:
+    """Run one manage.py command against the same database the demo uses."""
+    env = database_environment()
+    env.setdefault("VERZUIM_ENV", "development")
+    completed = subprocess.run(  # noqa: S603
+        [str(VENV_PYTHON), str(ROOT / "manage.py"), *extra], cwd=ROOT, env=env, check=False
+    )
+    return completed.returncode
+
+
 def test(extra: list[str]) -> int:
     env = database_environment()
     env["VERZUIM_ENV"] = "test"
@@ -141,7 +153,7 @@ def lock() -> None:
 
 def main() -> int:
     command, extra = (sys.argv[1] if len(sys.argv) > 1 else ""), sys.argv[2:]
-    if command not in {"demo", "test", "lint", "lock"}:
+    if command not in {"demo", "test", "lint", "lock", "manage"}:
         print(__doc__)
         return 2
     ensure_venv()
@@ -154,6 +166,8 @@ def main() -> int:
         return 0
     if command == "lint":
         return lint()
+    if command == "manage":
+        return manage_command(extra)
     return test(extra)
 
 

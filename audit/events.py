@@ -137,9 +137,18 @@ def _tenant_key(owner) -> str:
 
 
 def record_change(event: dict) -> None:
-    """Store the event with the change: an outbox row in the current transaction."""
+    """Store the event with the change: an outbox row in the current transaction. One drain
+    after the commit ships all of the transaction's rows, however many changes it made."""
     OutboxEvent.objects.create(event_id=event["event_id"], payload=event)
-    transaction.on_commit(ship_outbox_soon)
+    if not _shipping_scheduled():
+        transaction.on_commit(ship_outbox_soon)
+
+
+def _shipping_scheduled() -> bool:
+    # Django keeps the callbacks of the open transaction as (savepoints, callable, robust); a
+    # rollback drops ours with the rows it would ship, so asking it is always right.
+    pending = transaction.get_connection().run_on_commit
+    return any(callback is ship_outbox_soon for _savepoints, callback, _robust in pending)
 
 
 def record_read(event_type: str, **fields) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import struct
 import uuid
@@ -161,6 +162,15 @@ def decrypt(blob: bytes, *, tenant_id: int, aad: bytes) -> bytes:
 def key_version_of(blob: bytes) -> int:
     version: int = HEADER.unpack_from(blob)[1]
     return version
+
+
+def blind_index(value: str, *, tenant_id: int, purpose: str) -> str:
+    """A keyed hash for finding a sealed value by equality (the BSN as a search key) without
+    storing it readable: HMAC-SHA256 under a key derived from the tenant's first data key, so
+    the same value gives the same index in one tenant and an unrelated one in another."""
+    _current_data_key(tenant_id)  # creates version 1 on first use
+    index_key = hmac.new(_data_key(tenant_id, 1), b"blind-index:" + purpose.encode(), "sha256")
+    return hmac.new(index_key.digest(), value.encode(), "sha256").hexdigest()
 
 
 def rotate_master_key() -> int:

@@ -152,6 +152,17 @@ class UserAccess:
             for a in self.active
         ]
 
+    def explicit_scope(self, perm: str) -> tuple[set[int], list[str]]:
+        """The employers and department paths that assignments granting `perm` name outright
+        (werkgever roles): where such a user may place an employee."""
+        employer_ids: set[int] = set()
+        paths: list[str] = []
+        for assignment in self.active:
+            if perm in granted_permissions(assignment) and assignment.role.domain:
+                employer_ids.update(_employer_ids(assignment))
+                paths.extend(path for path in assignment.scope_department_paths if path)
+        return employer_ids, paths
+
     def employee_filter(self, perm: str, prefix: str = "") -> Q:
         """Employees the user may see (or, with `perm`, act on with that permission)."""
         condition = NOTHING

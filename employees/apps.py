@@ -10,8 +10,9 @@ class EmployeesConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.capture import track
-        from employees.models import Employee, EmployeeUserObjectPermission
+        from employees.models import Employee, EmployeeUserObjectPermission, EmploymentTerms
 
         # has_absence_case is the database's own fact (a trigger), never a change by someone.
-        track(Employee, exclude=("has_absence_case",))
+        track(Employee, exclude=("has_absence_case", "bsn_index", "version"))
+        track(EmploymentTerms)
         track(EmployeeUserObjectPermission)

@@ -1,17 +1,30 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from stdnum.exceptions import ValidationError as ValidationError_
+from stdnum.nl import bsn as bsn_module
 
 from auth2fa.models import User
+from core.encryption import blind_index
 from core.forms import field_of
-from employees.models import Employee
+from domains.forms import department_tree_choices
+from domains.models import Department, Employer
+from employees.models import BSN_INDEX, Employee
 
 POSTCODE = re.compile(r"^\s*(\d{4})\s*([A-Za-z]{0,2})\s*$")
+DUTCH_POSTCODE = re.compile(r"^[1-9]\d{3}[A-Z]{2}$")  # SA, SD and SS are not issued
+UNISSUED_LETTERS = {"SA", "SD", "SS"}
+OLDEST_AGE = 100
+YOUNGEST_AGE = 13  # the youngest who may work (light work from 13, Arbeidstijdenwet)
 
 
 def normalise_postcode(value: str) -> str:
@@ -20,6 +33,13 @@ def normalise_postcode(value: str) -> str:
     if not match:
         return value.strip().upper().replace(" ", "")
     return f"{match.group(1)}{match.group(2).upper()}"
+
+
+def compact_bsn(value: str) -> str:
+    """Digits only, padded to nine ("1234567.82" -> "123456782"); empty stays empty (stdnum's
+    compact would make "000000000" of it, which even passes the eleven test)."""
+    value = value.strip()
+    return bsn_module.compact(value) if value else ""
 
 
 class EmployeeSearchForm(forms.Form):
@@ -44,18 +64,29 @@ class EmployeeSearchForm(forms.Form):
         label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     postcode = forms.CharField(label=_("Postcode"), required=False, max_length=7)
+    bsn = forms.CharField(label=_("BSN"), required=False, max_length=11)
+    former = forms.BooleanField(label=_("Also former employees"), required=False)
     sort = forms.ChoiceField(
         required=False, choices=[(key, key) for key in SORTS], widget=forms.HiddenInput
     )
+
+    def __init__(self, *args: Any, tenant: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        if not tenant.bsn_allowed:
+            del self.fields["bsn"]  # a search key only where the environment allows a BSN
 
     def clean_postcode(self) -> str:
         value = self.cleaned_data["postcode"]
         return normalise_postcode(value) if value else ""
 
+    def clean_bsn(self) -> str:
+        return compact_bsn(self.cleaned_data.get("bsn") or "")
+
     def has_criteria(self) -> bool:
         return any(
             self.cleaned_data.get(name)
-            for name in ("surname", "personnel_number", "birth_date", "postcode")
+            for name in ("surname", "personnel_number", "birth_date", "postcode", "bsn")
         )
 
     def apply(self, employees: QuerySet[Employee]) -> QuerySet[Employee]:
@@ -73,6 +104,9 @@ class EmployeeSearchForm(forms.Form):
             employees = employees.filter(birth_date=data["birth_date"])
         if data.get("postcode"):
             employees = employees.filter(postcode__startswith=data["postcode"])
+        if data.get("bsn"):
+            index = blind_index(data["bsn"], tenant_id=self.tenant.pk, purpose=BSN_INDEX)
+            employees = employees.filter(bsn_index=index)
         return employees.order_by(*self.SORTS[data.get("sort") or "surname"], "pk")
 
 
@@ -89,3 +123,143 @@ class CaseManagerForm(forms.Form):
     def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field_of(self, "case_manager", UserChoiceField).queryset = candidates
+
+
+DATE = {"type": "date"}
+
+
+class EmployeeForm(forms.ModelForm):
+    """An employee's master data, as HR enters it. Employer and department offer only what the
+    user may place an employee in; the service checks the outcome against the visibility rule.
+
+    The part-time factor follows from contract hours and full-time hours, kept as dated terms:
+    a change of hours takes effect from `terms_from`. The BSN field exists only where the
+    environment allows a BSN (with a legal ground)."""
+
+    contract_hours = forms.DecimalField(
+        label=_("Contract hours per week"), min_value=Decimal("0.5"), max_value=Decimal("80"),
+        max_digits=5, decimal_places=2,
+    )  # fmt: skip
+    full_time_hours = forms.DecimalField(
+        label=_("Full-time hours per week"), min_value=Decimal("1"), max_value=Decimal("80"),
+        max_digits=5, decimal_places=2,
+        help_text=_("The employer's full-time working week; the part-time factor follows."),
+    )  # fmt: skip
+    terms_from = forms.DateField(
+        label=_("New hours apply from"), required=False, widget=forms.DateInput(attrs=DATE),
+        help_text=_("Only when the hours change; empty: from today."),
+    )  # fmt: skip
+    bsn = forms.CharField(
+        label=_("BSN"), required=False, max_length=11,
+        help_text=_("Only where the environment allows a BSN; leave empty to keep it as it is."),
+    )  # fmt: skip
+    remove_bsn = forms.BooleanField(label=_("Remove the BSN"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Declared here: Django would otherwise build these querysets at import, outside any scope.
+    employer = forms.ModelChoiceField(label=_("Employer"), queryset=Employer.unscoped.none())
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.unscoped.none(), required=False
+    )
+
+    class Meta:
+        model = Employee
+        fields = [
+            "personnel_number", "initials", "first_name", "surname_prefix", "surname",
+            "birth_date", "gender", "postcode", "email", "phone", "employer", "department",
+            "employment_start", "employment_end",
+        ]  # fmt: skip
+        widgets = {
+            "birth_date": forms.DateInput(attrs=DATE),
+            "employment_start": forms.DateInput(attrs=DATE),
+            "employment_end": forms.DateInput(attrs=DATE),
+        }
+
+    def __init__(
+        self,
+        *args: Any,
+        employers: QuerySet[Any],
+        departments: QuerySet[Any],
+        bsn_allowed: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.bsn_allowed = bsn_allowed
+        field_of(self, "employer", forms.ModelChoiceField).queryset = employers
+        department_field = field_of(self, "department", forms.ModelChoiceField)
+        department_field.queryset = departments
+        department_field.choices = [("", "---------"), *department_tree_choices(departments)]
+        if not bsn_allowed:
+            # No BSN where the environment has no legal ground for one (M24).
+            del self.fields["bsn"], self.fields["remove_bsn"]
+        elif not (self.instance.pk and self.instance.bsn_sealed):
+            del self.fields["remove_bsn"]
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["terms_from"]
+
+    def clean_postcode(self) -> str:
+        value = self.cleaned_data["postcode"]
+        if not value:
+            return ""
+        postcode = normalise_postcode(value)
+        if not DUTCH_POSTCODE.match(postcode) or postcode[4:] in UNISSUED_LETTERS:
+            raise forms.ValidationError(_("Enter a Dutch postcode: four digits and two letters."))
+        return postcode
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data["phone"].strip()
+        if not value:
+            return ""
+        try:
+            number = phonenumbers.parse(value, "NL")
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise forms.ValidationError(_("Enter a valid phone number."))
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def clean_birth_date(self) -> date:
+        born: date = self.cleaned_data["birth_date"]
+        today = timezone.localdate()
+        if (
+            not today.replace(year=today.year - OLDEST_AGE)
+            <= born
+            <= today.replace(year=today.year - YOUNGEST_AGE)
+        ):
+            raise forms.ValidationError(
+                _("Enter a birth date between %(oldest)s and %(youngest)s years ago.")
+                % {"oldest": OLDEST_AGE, "youngest": YOUNGEST_AGE}
+            )
+        return born
+
+    def clean_bsn(self) -> str:
+        value = compact_bsn(self.cleaned_data.get("bsn") or "")
+        if not value:
+            return ""
+        try:
+            return str(bsn_module.validate(value))
+        except ValidationError_:
+            raise forms.ValidationError(
+                _("This is not a valid BSN (it fails the eleven test).")
+            ) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        employer, department = data.get("employer"), data.get("department")
+        if employer and department and department.employer_id != employer.pk:
+            self.add_error("department", _("This department belongs to another employer."))
+        contract, full_time = data.get("contract_hours"), data.get("full_time_hours")
+        if contract and full_time and contract > full_time:
+            self.add_error("contract_hours", _("Contract hours cannot exceed the full-time hours."))
+        start, born = data.get("employment_start"), data.get("birth_date")
+        if start and born and start < born:
+            self.add_error("employment_start", _("Employment cannot start before birth."))
+        return data
+
+
+class EndEmploymentForm(forms.Form):
+    last_day = forms.DateField(
+        label=_("Last day of employment"), widget=forms.DateInput(attrs=DATE)
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -8,12 +8,23 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from core.encryption import SealedText
+from core.encryption import SealedText, blind_index
 from core.models import TenantOwned
 from domains.models import Department, Employer
+
+BSN_INDEX = "employee.bsn"
+
+
+class Gender(models.TextChoices):
+    """As SIVI's Verzuimstandaard and the pregnancy rules need it."""
+
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other or not stated")
 
 
 class Employee(TenantOwned):
@@ -29,9 +40,14 @@ class Employee(TenantOwned):
     surname_prefix = models.CharField(_("surname prefix"), max_length=20, blank=True)
     surname = models.CharField(_("surname"), max_length=150)
     birth_date = models.DateField(_("birth date"))
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     postcode = models.CharField(_("postcode"), max_length=7, blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone number"), max_length=16, blank=True)  # E.164
     employment_start = models.DateField(_("employment start"))
     employment_end = models.DateField(_("employment end"), null=True, blank=True)
+    # The current part-time factor; its dated history is EmploymentTerms (management figures
+    # weigh each day by the factor of that day).
     part_time_factor = models.DecimalField(
         _("part-time factor"),
         max_digits=4,
@@ -45,6 +61,11 @@ class Employee(TenantOwned):
     # The BSN is optional, sealed at rest and deliberately not searchable.
     bsn_sealed = models.BinaryField(null=True, editable=False)
     bsn = SealedText("bsn_sealed")
+    # A keyed hash of the BSN (core.encryption.blind_index): the BSN as a search key where the
+    # environment allows one, without a readable copy.
+    bsn_index = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # Optimistic locking: a form posts the version it showed; a stale one is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("employee")
@@ -91,6 +112,59 @@ class Employee(TenantOwned):
     def masked_bsn(self) -> str:
         bsn = self.bsn
         return f"•••••{bsn[-4:]}" if bsn else ""
+
+    def set_bsn(self, bsn: str | None) -> None:
+        """Seal the BSN and keep its search index with it (None or "" removes both)."""
+        self.bsn = bsn or None
+        self.bsn_index = (
+            blind_index(bsn, tenant_id=self.tenant_id, purpose=BSN_INDEX) if bsn else ""
+        )
+
+    @property
+    def is_employed(self) -> bool:
+        """Still employed today (an end date in the future counts as employed)."""
+        return self.employment_end is None or self.employment_end >= timezone.localdate()
+
+
+class EmploymentTerms(TenantOwned):
+    """Contract hours and the employer's full-time hours from a date on: the dated history of
+    the part-time factor (contract hours / full-time hours, at most 1)."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="terms")
+    valid_from = models.DateField(_("valid from"))
+    contract_hours = models.DecimalField(
+        _("contract hours per week"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("80"))],
+    )
+    full_time_hours = models.DecimalField(
+        _("full-time hours per week"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("80"))],
+    )
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("employment terms")
+        verbose_name_plural = _("employment terms")
+        ordering = ["employee", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "valid_from"], name="one_set_of_terms_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Employment terms {self.key}"
+
+    @property
+    def part_time_factor(self) -> Decimal:
+        factor = self.contract_hours / self.full_time_hours
+        return min(Decimal("1.000"), factor).quantize(Decimal("0.001"))
+
+    def audit_subject_key(self) -> uuid.UUID | None:
+        return Employee.unscoped.filter(pk=self.employee_id).values_list("key", flat=True).first()
 
 
 class EmployeeUserObjectPermission(UserObjectPermissionBase):

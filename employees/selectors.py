@@ -7,6 +7,7 @@ from typing import Any, TypedDict
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
 
 from auth2fa.models import User
+from domains.models import Department, Employer
 from domains.permissions import Perm
 from domains.visibility import CASE_MANAGER_GRANT, NOTHING, access_of
 from employees.models import Employee, EmployeeUserObjectPermission
@@ -93,3 +94,21 @@ def assigned_case_managers(employee: Employee) -> list[User]:
             ).values("user_id")
         ).order_by("last_name", "first_name")
     )
+
+
+def placement_choices(user: User) -> tuple[QuerySet[Employer], QuerySet[Department]]:
+    """Where the user may place an employee: the employers their employee.edit roles name (and
+    the employers of the departments they name), and the departments within that scope."""
+    employer_ids, paths = access_of(user).explicit_scope(Perm.EMPLOYEE_EDIT)
+    in_subtrees = Q(pk__in=[])
+    for path in paths:
+        in_subtrees |= Q(path__startswith=path)
+    departments = (
+        Department.objects.filter(tenant_id=user.tenant_id, closed_on__isnull=True)
+        .filter(Q(employer_id__in=employer_ids) | in_subtrees)
+        .select_related("employer")
+    )
+    employers = Employer.objects.filter(tenant_id=user.tenant_id).filter(
+        Q(pk__in=employer_ids) | Q(pk__in=departments.values("employer_id"))
+    )
+    return employers, departments

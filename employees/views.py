@@ -1,28 +1,42 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from audit.events import record_read
+from audit.codes import Action
+from audit.events import record_event, record_read
 from auth2fa.http import AuthenticatedRequest
 from auth2fa.models import User
+from core.exports import csv_response, xlsx_response
+from core.forms import show_errors
 from domains.access import permission_required
 from domains.permissions import Perm
 from domains.services import eligible_case_managers
 from domains.visibility import access_of
-from employees import services
-from employees.forms import CaseManagerForm, EmployeeSearchForm
+from employees import exports, services
+from employees.forms import (
+    CaseManagerForm,
+    EmployeeForm,
+    EmployeeSearchForm,
+    EndEmploymentForm,
+)
+from employees.models import Employee
 from employees.selectors import (
     assigned_case_managers,
     employees_visible_to,
+    placement_choices,
     visible_employee_with_access,
 )
 
@@ -55,10 +69,14 @@ def _sort_columns(current: str, base_query: str) -> list[dict]:
 
 @permission_required(Perm.EMPLOYEE_VIEW)
 def employee_list(request: AuthenticatedRequest) -> HttpResponse:
-    form = EmployeeSearchForm(request.GET or None)
+    form = EmployeeSearchForm(request.GET or None, tenant=request.user.tenant)
     employees = employees_visible_to(request.user)
     current_sort = "surname"
-    if form.is_bound and form.is_valid():
+    valid = form.is_bound and form.is_valid()
+    if not (valid and form.cleaned_data["former"]):
+        today = timezone.localdate()
+        employees = employees.filter(Q(employment_end__isnull=True) | Q(employment_end__gte=today))
+    if valid:
         employees = form.apply(employees)
         current_sort = form.cleaned_data.get("sort") or current_sort
     else:
@@ -82,6 +100,8 @@ def employee_list(request: AuthenticatedRequest) -> HttpResponse:
             "columns": _sort_columns(current_sort, sort_query.urlencode()),
             "query": query.urlencode(),
             "searched": searched,
+            "may_add": Perm.EMPLOYEE_EDIT in access_of(request.user).permissions,
+            "may_export": Perm.EMPLOYEE_EXPORT in access_of(request.user).permissions,
         },
     )
 
@@ -112,6 +132,9 @@ def employee_detail(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
         "employees/employee_detail.html",
         {
             "employee": employee,
+            "may_edit": Perm.EMPLOYEE_EDIT in may,
+            "bsn_allowed": request.user.tenant.bsn_allowed,
+            "terms": employee.terms.order_by("-valid_from"),
             "case_managers": case_managers,
             "case_manager_form": form,
             "may_assign": may_assign,
@@ -149,3 +172,138 @@ def case_manager_remove(request: AuthenticatedRequest, key: UUID, user_key: UUID
     services.unassign_case_manager(employee=employee, case_manager=case_manager, by=request.user)
     messages.success(request, gettext("The case manager no longer sees this employee."))
     return redirect("employees:detail", key=employee.key)
+
+
+def _employee_form(request: AuthenticatedRequest, **kwargs: Any) -> EmployeeForm:
+    employers, departments = placement_choices(request.user)
+    return EmployeeForm(
+        request.POST or None,
+        employers=employers,
+        departments=departments,
+        bsn_allowed=request.user.tenant.bsn_allowed,
+        **kwargs,
+    )
+
+
+def _save(request: AuthenticatedRequest, form: EmployeeForm) -> Employee | None:
+    """Hand a valid form to the service; its refusal lands on the form (nothing is saved)."""
+    data = form.cleaned_data
+    bsn: Any = services.KEEP
+    if "bsn" in form.fields and (data.get("bsn") or data.get("remove_bsn")):
+        bsn = None if data.get("remove_bsn") else data["bsn"]
+    try:
+        return services.save_employee(
+            employee=form.instance,
+            by=request.user,
+            contract_hours=data["contract_hours"],
+            full_time_hours=data["full_time_hours"],
+            terms_from=data.get("terms_from"),
+            bsn=bsn,
+            version=data.get("version"),
+        )
+    except ValidationError as error:
+        show_errors(request, error, form)
+        return None
+
+
+@permission_required(Perm.EMPLOYEE_EDIT)
+def employee_create(request: AuthenticatedRequest) -> HttpResponse:
+    form = _employee_form(request, initial={"full_time_hours": Decimal("40")})
+    if request.method == "POST" and form.is_valid():
+        employee = _save(request, form)
+        if employee is not None:
+            messages.success(request, gettext("The employee has been added."))
+            return redirect("employees:detail", key=employee.key)
+    return render(request, "employees/employee_form.html", {"form": form, "employee": None})
+
+
+def _editable(request: AuthenticatedRequest, key: UUID) -> Employee:
+    return get_object_or_404(employees_visible_to(request.user, Perm.EMPLOYEE_EDIT), key=key)
+
+
+@permission_required(Perm.EMPLOYEE_EDIT)
+def employee_edit(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    employee = _editable(request, key)
+    record_read("employee.view", obj=employee, subject=employee)
+    current = services.terms_in_force(employee, timezone.localdate())
+    form = _employee_form(
+        request,
+        instance=employee,
+        initial={
+            "contract_hours": current.contract_hours if current else None,
+            "full_time_hours": current.full_time_hours if current else Decimal("40"),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = _save(request, form)
+        if saved is not None:
+            messages.success(request, gettext("The changes have been saved."))
+            return redirect("employees:detail", key=saved.key)
+    return render(request, "employees/employee_form.html", {"form": form, "employee": employee})
+
+
+@permission_required(Perm.EMPLOYEE_EDIT)
+def employee_end(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    """End employment: a confirmation page that says what happens to an open case."""
+    employee = _editable(request, key)
+    record_read("employee.view", obj=employee, subject=employee)
+    form = EndEmploymentForm(
+        request.POST or None,
+        initial={"last_day": timezone.localdate(), "version": employee.version},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.end_employment(employee=employee, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(request, error, form)
+        else:
+            messages.success(request, gettext("The end of employment has been recorded."))
+            return redirect("employees:detail", key=employee.key)
+    open_case = employee.absence_cases.filter(recovered_on__isnull=True).exists()
+    return render(
+        request,
+        "employees/employee_end.html",
+        {"form": form, "employee": employee, "open_case": open_case},
+    )
+
+
+@permission_required(Perm.EMPLOYEE_EDIT)
+@require_POST
+def employee_reveal_bsn(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    """Show the full BSN once, as an explicit and audited action (the page shows it masked)."""
+    employee = _editable(request, key)
+    bsn = services.reveal_bsn(employee=employee, by=request.user)
+    response = render(request, "employees/bsn_reveal.html", {"employee": employee, "bsn": bsn})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _export(request: AuthenticatedRequest, kind: str) -> HttpResponse:
+    employees = employees_visible_to(request.user, Perm.EMPLOYEE_EXPORT).order_by(
+        "employer__name", "surname", "pk"
+    )
+    with_bsn = request.user.tenant.bsn_allowed
+    header = exports.columns(with_bsn=with_bsn)
+    rows = list(
+        exports.rows(
+            employees,
+            tenant_id=request.user.tenant_id,
+            with_bsn=with_bsn,
+            dates_as_text=kind == "csv",
+        )
+    )
+    record_event("employee.export", Action.READ, result_count=len(rows))
+    filename = f"werknemers-{timezone.localdate():%Y%m%d}.{kind}"
+    if kind == "csv":
+        return csv_response(filename, header, rows)
+    return xlsx_response(filename, header, rows, sheet_title=gettext("Employees"))
+
+
+@permission_required(Perm.EMPLOYEE_EXPORT)
+def employee_export_csv(request: AuthenticatedRequest) -> HttpResponse:
+    return _export(request, "csv")
+
+
+@permission_required(Perm.EMPLOYEE_EXPORT)
+def employee_export_xlsx(request: AuthenticatedRequest) -> HttpResponse:
+    return _export(request, "xlsx")

@@ -172,7 +172,12 @@ def make_world() -> SimpleNamespace:
     arbodienst serving both, an insurer insuring only A; a sick employee in Productie assigned to
     the case manager, a healthy one and an unassigned sick one in Kantoor, a sick one at B.
     Tenant "other": its own employer, employee and HR user."""
-    tenant = Tenant.objects.create(name=f"Tenant {next(_numbers)}")
+    # Tenant A records BSNs (Jansen has one), on a legal ground; the other tenant does not.
+    tenant = Tenant.objects.create(
+        name=f"Tenant {next(_numbers)}",
+        bsn_allowed=True,
+        bsn_legal_ground="Wet SUWI art. 62: gegevensuitwisseling met UWV",
+    )
     roles = {role.reference_key: role for role in ensure_reference_roles(tenant)}
     employer = Employer.objects.create(tenant=tenant, name="Werkgever A")
     employer_b = Employer.objects.create(tenant=tenant, name="Werkgever B")

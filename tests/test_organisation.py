@@ -420,6 +420,7 @@ def test_an_admin_cannot_touch_another_environments_roles(admin_client, world):
 
 def test_storing_bsns_needs_a_legal_ground(world):
     tenant = world.tenant
+    tenant.bsn_legal_ground = ""
     tenant.bsn_allowed = True
     with pytest.raises(ValidationError) as refused:
         tenant.full_clean()
@@ -435,6 +436,8 @@ def test_a_new_environment_stores_no_bsn(db):
 
 
 def test_the_settings_page_refuses_bsn_without_a_legal_ground(admin_client, world):
+    world.tenant.bsn_allowed, world.tenant.bsn_legal_ground = False, ""
+    world.tenant.save()
     form = TenantSettingsForm(instance=world.tenant)
     data = {
         name: value

@@ -159,6 +159,36 @@ MATRIX = {
             "outsider": {"own": 404, "other": 404, "tenant": 200},
         },
     ),
+    # Master data: HR (employee.edit, employee.export) in their own tenant only.
+    "employees:create": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
+    "employees:export_csv": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
+    "employees:export_xlsx": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
+    "employees:edit": Entry(
+        kwargs=lambda world, scope: {"key": employee(world, scope).key},
+        expect={
+            **everyone(403),
+            "hr": {"own": 200, "other": 200, "tenant": 404},
+            "outsider": {"own": 404, "other": 404, "tenant": 200},
+        },
+    ),
+    "employees:end": Entry(
+        kwargs=lambda world, scope: {"key": employee(world, scope).key},
+        expect={
+            **everyone(403),
+            "hr": {"own": 200, "other": 200, "tenant": 404},
+            "outsider": {"own": 404, "other": 404, "tenant": 200},
+        },
+    ),
+    # Tenant A allows a BSN, the outsider's tenant does not: there revealing one is refused.
+    "employees:reveal_bsn": Entry(
+        method="post",
+        kwargs=lambda world, scope: {"key": employee(world, scope).key},
+        expect={
+            **everyone(403),
+            "hr": {"own": 200, "other": 200, "tenant": 404},
+            "outsider": {"own": 404, "other": 404, "tenant": 403},
+        },
+    ),
     "employees:case_manager_add": Entry(
         method="post",
         kwargs=lambda world, scope: {"key": employee(world, scope).key},

@@ -18,6 +18,9 @@ from tests.urlwalk import all_routes
 # Every URL that takes an object's UUID: who would normally use it, and the other tenant's object.
 OTHER_TENANT_OBJECTS = {
     "employees:detail": ("hr", lambda w: {"key": w.other_employee.key}),
+    "employees:edit": ("hr", lambda w: {"key": w.other_employee.key}),
+    "employees:end": ("hr", lambda w: {"key": w.other_employee.key}),
+    "employees:reveal_bsn": ("hr", lambda w: {"key": w.other_employee.key}),
     "employees:case_manager_add": ("hr", lambda w: {"key": w.other_employee.key}),
     "employees:case_manager_remove": (
         "hr",
@@ -125,7 +128,8 @@ OTHER_TENANT_OBJECTS.update(
 )
 READ_ONLY = {
     "audit:export_detail", "audit:export_download",
-    "employees:detail", "domains:role_edit", "domains:role_compare", "domains:user_detail",
+    "employees:detail", "employees:edit", "employees:end", "domains:role_edit",
+    "domains:role_compare", "domains:user_detail",
     "cases:report_sick", "cases:detail", "cases:correct", "cases:document", "cases:medical",
     "cases:medical_document", "domains:department_list", "domains:department_detail",
 }  # fmt: skip

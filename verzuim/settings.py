@@ -333,7 +333,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        # Outside production, in-process tasks would print a line per task (the demo's start).
+        **({} if PRODUCTION else {"celery.app.trace": {"level": "WARNING"}}),
+    },
 }
 
 # The public BIG register (CIBG), checked before a company doctor gets medical access.

@@ -37,7 +37,7 @@ from domains.models import (
 from domains.permissions import REFERENCE_ROLES_BY_KEY, Perm
 from domains.services import ensure_reference_roles
 from domains.visibility import CASE_MANAGER_GRANT
-from employees.models import Employee
+from employees.models import Employee, EmploymentTerms, Gender
 
 DEMO_PASSWORD = "Verzuim-demo-2026"  # noqa: S105 - printed at start, demo only
 
@@ -278,9 +278,22 @@ class Command(BaseCommand):
                 tenant=tenant, name=employer_name, **EMPLOYER_DETAILS[employer_name]
             )
             leaves = self.build_departments(tenant, employer, tree, departments)
-            Employee.objects.bulk_create(
+            staff = Employee.objects.bulk_create(
                 self.make_employee(rng, tenant, employer, leaves, number)
                 for number in range(1, count + 1)
+            )
+            # The hours behind each part-time factor, from the start of employment.
+            EmploymentTerms.objects.bulk_create(
+                EmploymentTerms(
+                    tenant=tenant,
+                    employee=employee,
+                    valid_from=employee.employment_start,
+                    contract_hours=(employee.part_time_factor * employer.full_time_hours).quantize(
+                        Decimal("0.01")
+                    ),
+                    full_time_hours=employer.full_time_hours,
+                )
+                for employee in staff
             )
         providers = {}
         for name, kind, served in PROVIDERS[tenant.name]:
@@ -472,7 +485,7 @@ class Command(BaseCommand):
         if rng.random() < 0.06:
             end = start + timedelta(days=rng.randint(200, 2500))
             end = end if end < date(2026, 10, 31) else None
-        return Employee(
+        employee = Employee(
             tenant=tenant,
             employer=employer,
             department=rng.choice(departments),
@@ -494,8 +507,12 @@ class Command(BaseCommand):
                     Decimal("0.500"),
                 ]
             ),
-            bsn=valid_bsn(rng) if rng.random() < 0.7 else None,
+            gender=Gender.FEMALE if female else Gender.MALE,
         )
+        # A BSN only where the environment has a legal ground for one (M24).
+        if tenant.bsn_allowed and rng.random() < 0.7:
+            employee.set_bsn(valid_bsn(rng))
+        return employee
 
     def print_accounts(self) -> None:
         self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD})")
