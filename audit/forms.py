@@ -3,6 +3,7 @@
 from django import forms
 
 from audit.models import AuditExport
+from core.forms import DateInput
 
 
 class ExportRequestForm(forms.ModelForm):
@@ -10,6 +11,6 @@ class ExportRequestForm(forms.ModelForm):
         model = AuditExport
         fields = ["reason", "period_start", "period_end", "employee_key", "user_key"]
         widgets = {
-            "period_start": forms.DateInput(attrs={"type": "date"}),
-            "period_end": forms.DateInput(attrs={"type": "date"}),
+            "period_start": DateInput(),
+            "period_end": DateInput(),
         }

@@ -17,7 +17,7 @@ from audit.chain import record_as_event
 from audit.events import record_event
 from audit.models import EVENT_FIELDS, Action, AuditEvent, AuditExport, ExportStatus, Outcome
 from audit.router import AUDIT_DB
-from core.accounts import Account, AccountType
+from core.accounts import Account, AccountType, independent_of
 from core.exports import SafeCsvWriter
 
 APPROVERS = {AccountType.AUDITOR, AccountType.FUNCTIONAL_ADMIN}
@@ -49,6 +49,15 @@ def decide_export(*, export: AuditExport, by: Account, approve: bool) -> AuditEx
         raise PermissionDenied
     if export.requested_by_id == by.pk:
         raise ValidationError(_("Someone else must approve your request."))
+    if not by.is_active or by.awaiting_approval:
+        raise PermissionDenied
+    if approve and not independent_of(by, export.requested_by):
+        raise ValidationError(
+            _(
+                "An account the requester created or approved cannot approve the request: "
+                "the second person must be independent."
+            )
+        )
     if export.status != ExportStatus.REQUESTED:
         raise ValidationError(_("This request has already been decided."))
     export.decided_by, export.decided_at = by, timezone.now()  # type: ignore[assignment]  # as above

@@ -61,6 +61,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A second person must be a real second person (seed 003): who created the account, and for
+    # a functional admin or auditor, which other functional admin approved it. Until then the
+    # account waits, inactive and without a password.
+    created_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    approved_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    awaiting_approval = models.BooleanField(default=False, editable=False)
     # The factor asked for first at login (its django-otp persistent id); the others are offered.
     default_factor = models.CharField(max_length=100, blank=True, editable=False)
     employee = models.ForeignKey(

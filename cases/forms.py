@@ -9,9 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import AbsenceCase, CaseType, DurationClass
+from core.forms import DateInput
 from domains.models import Department
-
-DATE = {"type": "date"}
 
 
 class SickReportForm(forms.ModelForm):
@@ -22,7 +21,7 @@ class SickReportForm(forms.ModelForm):
             "third_party_liable", "safety_net", "contact_phone", "contact_address", "remarks",
         ]  # fmt: skip
         widgets = {
-            "first_sick_day": forms.DateInput(attrs=DATE),
+            "first_sick_day": DateInput(),
             "remarks": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
@@ -35,7 +34,7 @@ class SickReportForm(forms.ModelForm):
 
 
 class RecoveryForm(forms.Form):
-    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=DATE))
+    on = forms.DateField(label=_("Date"), widget=DateInput())
     incapacity = forms.IntegerField(
         label=_("Remaining incapacity %"),
         min_value=0,
@@ -46,10 +45,8 @@ class RecoveryForm(forms.Form):
 
 
 class CorrectionForm(forms.Form):
-    first_sick_day = forms.DateField(label=_("First sick day"), widget=forms.DateInput(attrs=DATE))
-    recovered_on = forms.DateField(
-        label=_("Recovered on"), required=False, widget=forms.DateInput(attrs=DATE)
-    )
+    first_sick_day = forms.DateField(label=_("First sick day"), widget=DateInput())
+    recovered_on = forms.DateField(label=_("Recovered on"), required=False, widget=DateInput())
     reason = forms.CharField(
         label=_("Reason for the correction"), widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -67,7 +64,7 @@ class ReusedChoiceIterator(ModelChoiceIterator):
 
 
 class MilestoneDoneForm(forms.Form):
-    done_on = forms.DateField(label=_("Done on"), widget=forms.DateInput(attrs=DATE))
+    done_on = forms.DateField(label=_("Done on"), widget=DateInput())
     document = forms.ModelChoiceField(label=_("Document"), queryset=None, required=False)
     document.iterator = ReusedChoiceIterator
     comment = forms.CharField(

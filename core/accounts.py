@@ -31,6 +31,36 @@ class Account(Protocol):
     @property
     def account_type(self) -> str: ...
 
+    @property
+    def is_active(self) -> bool: ...
+
+    @property
+    def created_by_id(self) -> Any: ...
+
+    @property
+    def approved_by_id(self) -> Any: ...
+
+    @property
+    def awaiting_approval(self) -> bool: ...
+
+
+def independent_of(approver: Account, requester: Account | None) -> bool:
+    """May `approver` be the second person for something `requester` asked? Not the requester,
+    and not an account the requester created or approved: one functional admin must not be able
+    to make a second account on an address they control and approve with it (seed 003)."""
+    if requester is None:
+        return True
+    return requester.pk not in (approver.pk, approver.created_by_id, approver.approved_by_id)
+
+
+def is_active_admin(account: Account) -> bool:
+    """A functional admin whose own account is in force (approved, active)."""
+    return (
+        account.account_type == AccountType.FUNCTIONAL_ADMIN
+        and account.is_active
+        and not account.awaiting_approval
+    )
+
 
 class AccountRequest(HttpRequest):
     """A request past the gate's login check, as the layers below the accounts see it."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -26,6 +26,17 @@ def show_errors(
     else:
         for text in error.messages:
             form.add_error(None, text)
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker. It takes only ISO dates (yyyy-mm-dd) as its value, so the
+    value is never rendered in the active language's format: a Dutch "01-01-1980" would be
+    dropped by the browser, and an edit form would come back with its dates empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 FieldT = TypeVar("FieldT", bound=forms.Field)

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from auth2fa.models import User
-from core.forms import field_of
+from core.forms import DateInput, field_of
 from domains.models import (
     Department,
     Employer,
@@ -120,9 +120,7 @@ class AccountValidityForm(forms.Form):
     """When an account ends: a last day, and/or the person's own employee record (by its unique
     key, so the admin needs no access to employee data)."""
 
-    valid_until = forms.DateField(
-        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DateInput())
     employee_key = forms.UUIDField(
         label=_("Unique key of the user's own employee record"),
         required=False,
@@ -166,8 +164,8 @@ class ContractForm(forms.ModelForm):
         model = ServiceContract
         fields = ["provider", "employer", "starts_on", "ends_on"]
         widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
         }
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
@@ -199,15 +197,13 @@ class TenantSettingsForm(forms.ModelForm):
             "bsn_legal_ground",
         ]
         widgets = {
-            "unplaced_role_deadline": forms.DateInput(attrs={"type": "date"}),
+            "unplaced_role_deadline": DateInput(),
             "bsn_legal_ground": forms.Textarea(attrs={"rows": 3}),
         }
 
 
 class ContractEndForm(forms.Form):
-    ends_on = forms.DateField(
-        label=_("Last day of the contract"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    ends_on = forms.DateField(label=_("Last day of the contract"), widget=DateInput())
 
 
 class EmployerForm(forms.ModelForm):

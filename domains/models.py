@@ -414,6 +414,10 @@ class BigCheckStatus(models.TextChoices):
     PENDING = "pending", _("Not checked yet")
     VERIFIED = "verified", _("Found in the BIG register")
     NOT_FOUND = "not_found", _("Not found in the BIG register as a doctor")
+    NAME_MISMATCH = (
+        "name_mismatch",
+        _("The BIG register lists this number under another name than this user's"),
+    )
     UNREACHABLE = "unreachable", _("The BIG register could not be reached; will retry")
 
 

@@ -5,22 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.codes import Action
+from audit.events import record_event
 from auth2fa.models import AccountType, User
 from auth2fa.services import require_functional_admin
+from core.accounts import independent_of, is_active_admin
 from core.tenancy import tenant_scope
 from domains import big_register
 from domains.models import (
@@ -98,10 +104,39 @@ def save_role(*, role: Role, by: User) -> Role:
                     }
                 }
             )
+    gains_medical_access = _gains_medical_access(role)
     role.save()
+    if gains_medical_access:
+        _require_approval_again(role, by=by)
     for assignment in role.assignments.select_related("user"):
         forget_access(assignment.user)
     return role
+
+
+def _gains_medical_access(role: Role) -> bool:
+    """Does this save give the role's holders medical rights they did not have: medical
+    permissions added, or the role moved into the company doctor's domain?"""
+    if role.pk is None:
+        return False
+    before = Role.objects.get(pk=role.pk)
+    adds_permissions = role.has_medical_permissions and not before.has_medical_permissions
+    moves_in = role.domain == Domain.BEDRIJFSARTS and before.domain != Domain.BEDRIJFSARTS
+    return adds_permissions or moves_in
+
+
+def _require_approval_again(role: Role, *, by: User) -> None:
+    """Every current holder goes back to "awaiting approval": the four-eyes check and then the
+    BIG check, exactly as a new medical assignment (seed 003). The editor counts as requester,
+    so the approval must come from a second functional admin. Saved one by one: each is an
+    audit event of its own."""
+    holders = role.assignments.exclude(status=AssignmentStatus.REJECTED)
+    for assignment in holders.select_for_update():
+        assignment.status = AssignmentStatus.AWAITING_APPROVAL
+        assignment.requested_by, assignment.requested_at = by, timezone.now()
+        assignment.decided_by, assignment.decided_at = None, None
+        assignment.save(
+            update_fields=["status", "requested_by", "requested_at", "decided_by", "decided_at"]
+        )
 
 
 class _AccountInvitation(PasswordResetForm):
@@ -140,14 +175,69 @@ def _send_invitation(user: User, *, request=None) -> None:
         )
 
 
+APPROVED_ACCOUNT_TYPES = {AccountType.FUNCTIONAL_ADMIN, AccountType.AUDITOR}
+
+
 def create_user(*, by: User, request, **fields) -> User:
     """A new account in the admin's tenant. It has no password: the person chooses one through
-    the e-mail we send (the password-reset link), then enrols a second factor at first login."""
+    the e-mail we send (the password-reset link), then enrols a second factor at first login.
+
+    A functional admin or auditor account waits for a second, independent functional admin
+    (approve_account): until then it is inactive and nobody is invited."""
     require_functional_admin(by)
+    needs_approval = fields.get("account_type") in APPROVED_ACCOUNT_TYPES
     with transaction.atomic():
-        user = User.objects.create_user(tenant=by.tenant, password=None, **fields)
+        user = User.objects.create_user(
+            tenant=by.tenant,
+            password=None,
+            created_by=by,
+            is_active=not needs_approval,
+            awaiting_approval=needs_approval,
+            **fields,
+        )
+    if not needs_approval:
+        _send_invitation(user, request=request)
+    return user
+
+
+def _require_second_admin(user: User, by: User) -> None:
+    require_functional_admin(by)
+    if user.tenant_id != by.tenant_id:
+        raise PermissionDenied
+    if not is_active_admin(by):
+        raise PermissionDenied
+    if user.pk == by.pk or not independent_of(by, user.created_by):
+        raise ValidationError(
+            _(
+                "A second functional admin must decide: not the one who created this account, "
+                "and not an account they created or approved."
+            )
+        )
+
+
+def approve_account(*, user: User, by: User, request=None) -> User:
+    """The second functional admin approves a new functional admin or auditor account: it
+    becomes active and the person is invited to choose a password."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.awaiting_approval:
+            raise ValidationError(_("This account is not waiting for approval."))
+        _require_second_admin(user, by)
+        user.is_active, user.awaiting_approval, user.approved_by = True, False, by
+        user.save(update_fields=["is_active", "awaiting_approval", "approved_by"])
     _send_invitation(user, request=request)
     return user
+
+
+@transaction.atomic
+def reject_account(*, user: User, by: User) -> None:
+    """A second functional admin refuses a new functional admin or auditor account: it is
+    removed (it was never used: no password, never active)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.awaiting_approval:
+        raise ValidationError(_("This account is not waiting for approval."))
+    _require_second_admin(user, by)
+    user.delete()
 
 
 def create_environment(*, name: str, admin_email: str) -> tuple[Tenant, User, list[Role]]:
@@ -266,6 +356,13 @@ def approve_assignment(*, assignment: RoleAssignment, by: User) -> RoleAssignmen
         )
     if assignment.user_id == by.pk:
         raise ValidationError(_("Nobody approves their own access."))
+    if not is_active_admin(by) or not independent_of(by, assignment.requested_by):
+        raise ValidationError(
+            _(
+                "An account the requester created or approved cannot approve the request: "
+                "the second person must be independent."
+            )
+        )
     assignment.decided_by, assignment.decided_at = by, timezone.now()
     assignment.status = AssignmentStatus.AWAITING_BIG
     assignment.save(update_fields=["decided_by", "decided_at", "status"])
@@ -336,12 +433,52 @@ def _schedule_big_check(registration_pk: int) -> None:
 
 def _activate_awaiting_big(user_id: int) -> int:
     """Approved medical assignments become active once the BIG register confirmed the doctor.
-    Saved one by one (not with update()) so each activation is an audit event of its own."""
-    waiting = RoleAssignment.objects.filter(user_id=user_id, status=AssignmentStatus.AWAITING_BIG)
+    Saved one by one (not with update()) so each activation is an audit event of its own; each
+    grant of medical access is an event of its own too, and every functional admin of the
+    environment is told by e-mail."""
+    waiting = list(
+        RoleAssignment.objects.filter(
+            user_id=user_id, status=AssignmentStatus.AWAITING_BIG
+        ).select_related("role", "user")
+    )
     for assignment in waiting:
         assignment.status = AssignmentStatus.ACTIVE
         assignment.save(update_fields=["status"])
+        if assignment.role.has_medical_permissions:
+            record_event(
+                "medical_access.grant",
+                Action.EXECUTE,
+                obj=assignment,
+                on_behalf_of=getattr(assignment.decided_by, "key", None),
+            )
+            transaction.on_commit(partial(notify_admins_of_medical_access, assignment.pk))
     return len(waiting)
+
+
+def notify_admins_of_medical_access(assignment_pk: int) -> int:
+    """E-mail every active functional admin of the assignment's environment that a user now
+    has access to medical files (who, which role, who approved); returns how many were told."""
+    assignment = (
+        RoleAssignment.unscoped.select_related("user", "role", "requested_by", "decided_by")
+        .filter(pk=assignment_pk)
+        .first()
+    )
+    if assignment is None:
+        return 0
+    admins = list(
+        User.objects.filter(
+            tenant_id=assignment.tenant_id,
+            account_type=AccountType.FUNCTIONAL_ADMIN,
+            is_active=True,
+        ).values_list("email", flat=True)
+    )
+    if not admins:
+        return 0
+    context = {"assignment": assignment, "site_url": settings.SITE_URL}
+    subject = render_to_string("domains/medical_access_subject.txt", context).strip()
+    body = render_to_string("domains/medical_access_email.txt", context)
+    send_mail(subject, body, None, admins)
+    return len(admins)
 
 
 @transaction.atomic
@@ -350,11 +487,16 @@ def run_big_check(registration: BigRegistration) -> str:
     stay waiting. Unreachable: nothing is granted; the periodic task tries again."""
     registration = BigRegistration.objects.select_for_update().get(pk=registration.pk)
     try:
-        found = big_register.is_registered_doctor(registration.big_number, timezone.localdate())
+        doctor = big_register.registered_doctor(registration.big_number, timezone.localdate())
     except big_register.BigRegisterUnavailable:
         registration.status = BigCheckStatus.UNREACHABLE
     else:
-        registration.status = BigCheckStatus.VERIFIED if found else BigCheckStatus.NOT_FOUND
+        if doctor is None:
+            registration.status = BigCheckStatus.NOT_FOUND
+        elif not doctor.is_named(registration.user.first_name, registration.user.last_name):
+            registration.status = BigCheckStatus.NAME_MISMATCH
+        else:
+            registration.status = BigCheckStatus.VERIFIED
     registration.checked_at = timezone.now()
     registration.save(update_fields=["status", "checked_at"])
     if registration.status == BigCheckStatus.VERIFIED:

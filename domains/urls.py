@@ -27,6 +27,7 @@ urlpatterns = [
     path("assignments/<uuid:key>/remove/", views.assignment_remove, name="assignment_remove"),
     path("approvals/", views.approval_list, name="approval_list"),
     path("approvals/<uuid:key>/", views.approval_decide, name="approval_decide"),
+    path("approvals/accounts/<uuid:key>/", views.account_decide, name="account_decide"),
     path("providers/", views.provider_list, name="provider_list"),
     path("providers/new/", views.provider_add, name="provider_add"),
     path("contracts/new/", views.contract_add, name="contract_add"),

@@ -196,10 +196,22 @@ def user_list(request: AuthenticatedRequest) -> HttpResponse:
     form = NewUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.create_user(by=request.user, request=request, **form.cleaned_data)
-        messages.success(
-            request,
-            _("The account has been created; the user received an e-mail to choose a password."),
-        )
+        if user.awaiting_approval:
+            messages.info(
+                request,
+                _(
+                    "The account waits for a second functional admin's approval; the person is "
+                    "invited once it is approved."
+                ),
+            )
+        else:
+            messages.success(
+                request,
+                _(
+                    "The account has been created; the user received an e-mail to choose a "
+                    "password."
+                ),
+            )
         return redirect("domains:user_detail", key=user.key)
     users = list(
         _users(request)
@@ -370,8 +382,32 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponse:
         .select_related("user", "role", "requested_by", "decided_by", "user__big_registration")
         .order_by("requested_at")
     )
-    record_read("approval.list", result_count=len(waiting))
-    return render(request, "domains/approval_list.html", {"waiting": waiting})
+    accounts = list(
+        User.objects.filter(tenant=request.user.tenant, awaiting_approval=True)
+        .select_related("created_by")
+        .order_by("date_joined")
+    )
+    record_read("approval.list", result_count=len(waiting) + len(accounts))
+    return render(request, "domains/approval_list.html", {"waiting": waiting, "accounts": accounts})
+
+
+@functional_admin_required
+@require_POST
+def account_decide(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    """A second functional admin approves or refuses a new functional admin or auditor."""
+    subject = _subject(request, key)
+    try:
+        if request.POST.get("decision") == "approve":
+            services.approve_account(user=subject, by=request.user, request=request)
+            messages.success(
+                request, _("Approved: the account is active and the person has been invited.")
+            )
+        elif request.POST.get("decision") == "reject":
+            services.reject_account(user=subject, by=request.user)
+            messages.success(request, _("The account has been refused and removed."))
+    except ValidationError as error:
+        show_errors(request, error)
+    return redirect("domains:approval_list")
 
 
 @functional_admin_required

@@ -31,14 +31,21 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.contrib.auth.models import Permission
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from auth2fa.models import User
 from core.accounts import AccountType
 from core.tenancy import tenant_scope
-from domains.models import AssignmentStatus, Department, RoleAssignment, ServiceContract
-from domains.permissions import POSITIVE_REGISTRATION, Perm, ceiling_of
+from domains.models import (
+    AssignmentStatus,
+    BigCheckStatus,
+    BigRegistration,
+    Department,
+    RoleAssignment,
+    ServiceContract,
+)
+from domains.permissions import MEDICAL_PERMISSIONS, POSITIVE_REGISTRATION, Perm, ceiling_of
 
 if TYPE_CHECKING:  # django-stubs' helper is a development dependency only
     from django_stubs_ext import WithAnnotations
@@ -66,9 +73,24 @@ def case_manager_grant_permission_id() -> int:
     ).pk
 
 
+def medical_access_confirmed(assignment: RoleAssignment) -> bool:
+    """Both checks of seed 003 are on record: a second functional admin approved the assignment
+    (not its requester, not its holder), and the holder's BIG number is verified."""
+    return (
+        assignment.decided_by_id is not None
+        and assignment.decided_by_id not in (assignment.requested_by_id, assignment.user_id)
+        # Annotated by UserAccess._load; an assignment read elsewhere counts as unverified.
+        and bool(getattr(assignment, "big_verified", False))
+    )
+
+
 def granted_permissions(assignment: RoleAssignment) -> frozenset[str]:
-    """A role's permissions, clipped to its domain's ceiling again (defence in depth)."""
-    return frozenset(assignment.role.permissions) & ceiling_of(assignment.role.domain)
+    """A role's permissions, clipped to its domain's ceiling again, and without the medical ones
+    unless the double check is on record (defence in depth: whatever the status says)."""
+    permissions = frozenset(assignment.role.permissions) & ceiling_of(assignment.role.domain)
+    if permissions & MEDICAL_PERMISSIONS and not medical_access_confirmed(assignment):
+        return permissions - MEDICAL_PERMISSIONS
+    return permissions
 
 
 @dataclass(frozen=True)
@@ -99,6 +121,11 @@ class UserAccess:
                 .annotate(
                     scope_employer_ids=ArrayAgg("employers__id", distinct=True, default=[]),
                     scope_department_paths=ArrayAgg("departments__path", distinct=True, default=[]),
+                    big_verified=Exists(
+                        BigRegistration.objects.filter(
+                            user_id=OuterRef("user_id"), status=BigCheckStatus.VERIFIED
+                        )
+                    ),
                 )
                 .order_by("role__name")
             )

@@ -15,7 +15,7 @@ from stdnum.nl import bsn as bsn_module
 
 from auth2fa.models import User
 from core.encryption import blind_index
-from core.forms import field_of
+from core.forms import DateInput, field_of
 from domains.forms import department_tree_choices
 from domains.models import Department, Employer
 from employees.models import BSN_INDEX, Employee
@@ -60,9 +60,7 @@ class EmployeeSearchForm(forms.Form):
 
     surname = forms.CharField(label=_("Surname"), required=False, max_length=150)
     personnel_number = forms.CharField(label=_("Personnel number"), required=False, max_length=30)
-    birth_date = forms.DateField(
-        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
     postcode = forms.CharField(label=_("Postcode"), required=False, max_length=7)
     bsn = forms.CharField(label=_("BSN"), required=False, max_length=11)
     former = forms.BooleanField(label=_("Also former employees"), required=False)
@@ -125,9 +123,6 @@ class CaseManagerForm(forms.Form):
         field_of(self, "case_manager", UserChoiceField).queryset = candidates
 
 
-DATE = {"type": "date"}
-
-
 class EmployeeForm(forms.ModelForm):
     """An employee's master data, as HR enters it. Employer and department offer only what the
     user may place an employee in; the service checks the outcome against the visibility rule.
@@ -146,7 +141,7 @@ class EmployeeForm(forms.ModelForm):
         help_text=_("The employer's full-time working week; the part-time factor follows."),
     )  # fmt: skip
     terms_from = forms.DateField(
-        label=_("New hours apply from"), required=False, widget=forms.DateInput(attrs=DATE),
+        label=_("New hours apply from"), required=False, widget=DateInput(),
         help_text=_("Only when the hours change; empty: from today."),
     )  # fmt: skip
     bsn = forms.CharField(
@@ -169,9 +164,9 @@ class EmployeeForm(forms.ModelForm):
             "employment_start", "employment_end",
         ]  # fmt: skip
         widgets = {
-            "birth_date": forms.DateInput(attrs=DATE),
-            "employment_start": forms.DateInput(attrs=DATE),
-            "employment_end": forms.DateInput(attrs=DATE),
+            "birth_date": DateInput(),
+            "employment_start": DateInput(),
+            "employment_end": DateInput(),
         }
 
     def __init__(
@@ -247,6 +242,13 @@ class EmployeeForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         employer, department = data.get("employer"), data.get("department")
+        number = data.get("personnel_number")
+        if employer and number and self._number_taken(employer, number):
+            # On the field (Django would put the constraint's message above the form).
+            self.add_error(
+                "personnel_number",
+                _("This employer already has an employee with this personnel number."),
+            )
         if employer and department and department.employer_id != employer.pk:
             self.add_error("department", _("This department belongs to another employer."))
         contract, full_time = data.get("contract_hours"), data.get("full_time_hours")
@@ -258,8 +260,11 @@ class EmployeeForm(forms.ModelForm):
         return data
 
 
+    def _number_taken(self, employer: Employer, number: str) -> bool:
+        others = Employee.unscoped.filter(employer=employer, personnel_number=number)
+        return others.exclude(pk=self.instance.pk).exists()
+
+
 class EndEmploymentForm(forms.Form):
-    last_day = forms.DateField(
-        label=_("Last day of employment"), widget=forms.DateInput(attrs=DATE)
-    )
+    last_day = forms.DateField(label=_("Last day of employment"), widget=DateInput())
     version = forms.IntegerField(widget=forms.HiddenInput)

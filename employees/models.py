@@ -30,9 +30,16 @@ class Gender(models.TextChoices):
 class Employee(TenantOwned):
     """A person employed by an employer. `key` is the "Unieke sleutel" shown to users."""
 
-    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="employees")
+    employer = models.ForeignKey(
+        Employer, verbose_name=_("employer"), on_delete=models.PROTECT, related_name="employees"
+    )
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="employees"
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="employees",
     )
     personnel_number = models.CharField(_("personnel number"), max_length=30)
     initials = models.CharField(_("initials"), max_length=20, blank=True)

@@ -16,6 +16,7 @@ import pytest
 from auditlog.context import disable_auditlog
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
@@ -36,6 +37,8 @@ from cases.services import refresh_timeline
 from core import encryption
 from core.tenancy import all_tenants
 from domains.models import (
+    BigCheckStatus,
+    BigRegistration,
     Department,
     Employer,
     ProviderKind,
@@ -101,10 +104,38 @@ def make_user(tenant: Tenant, email: str, **fields) -> User:
     return User.objects.create_user(email, PASSWORD, tenant=tenant, first_name="Test", **fields)
 
 
+def approving_admins(tenant: Tenant) -> tuple[User, User]:
+    """Two independent functional admins of the tenant (made when there are fewer)."""
+    admins = list(
+        User.objects.filter(tenant=tenant, account_type=AccountType.FUNCTIONAL_ADMIN).order_by("pk")
+    )
+    while len(admins) < 2:
+        admins.append(
+            make_user(
+                tenant, f"beheer-{next(_numbers)}@fixture.test",
+                account_type=AccountType.FUNCTIONAL_ADMIN,
+            )
+        )  # fmt: skip
+    return admins[0], admins[1]
+
+
 def grant(user: User, role: Role, *, provider=None, employers=(), departments=()) -> RoleAssignment:
-    """An active role assignment, as after the whole assignment workflow."""
+    """An active role assignment, as after the whole assignment workflow: for a role with
+    medical permissions that is a request by one functional admin, the approval of another and
+    a BIG number the register confirmed."""
+    approval = {}
+    if role.has_medical_permissions:
+        requester, approver = approving_admins(user.tenant)
+        approval = {"requested_by": requester, "decided_by": approver, "decided_at": timezone.now()}
+        BigRegistration.objects.get_or_create(
+            user=user,
+            defaults={
+                "tenant": user.tenant, "big_number": "19012345601",
+                "status": BigCheckStatus.VERIFIED, "checked_at": timezone.now(),
+            },
+        )  # fmt: skip
     assignment = RoleAssignment.objects.create(
-        tenant=user.tenant, user=user, role=role, provider=provider
+        tenant=user.tenant, user=user, role=role, provider=provider, **approval
     )
     assignment.employers.set(employers)
     assignment.departments.set(departments)
@@ -211,6 +242,9 @@ def make_world() -> SimpleNamespace:
     world.other_case = report_sick(world.sick_unassigned)
     report_sick(world.sick_at_b)
 
+    # The admins first: the company doctor's medical role is requested and approved by them.
+    world.beheer = make_user(tenant, "beheer@a.test", account_type=AccountType.FUNCTIONAL_ADMIN)
+    world.beheer2 = make_user(tenant, "beheer2@a.test", account_type=AccountType.FUNCTIONAL_ADMIN)
     world.hr = make_user(tenant, "hr@a.test")
     grant(world.hr, roles["hr"], employers=[employer, employer_b])
     world.manager = make_user(tenant, "manager@a.test")
@@ -222,8 +256,6 @@ def make_world() -> SimpleNamespace:
     grant(world.bedrijfsarts, roles["bedrijfsarts"], provider=arbo)
     world.verzekeraar = make_user(tenant, "verzekeraar@a.test")
     grant(world.verzekeraar, roles["schadebehandelaar"], provider=insurer)
-    world.beheer = make_user(tenant, "beheer@a.test", account_type=AccountType.FUNCTIONAL_ADMIN)
-    world.beheer2 = make_user(tenant, "beheer2@a.test", account_type=AccountType.FUNCTIONAL_ADMIN)
     world.auditor = make_user(tenant, "auditor@a.test", account_type=AccountType.AUDITOR)
 
     world.other_tenant = Tenant.objects.create(name=f"Other {next(_numbers)}")

@@ -380,6 +380,10 @@ MATRIX = {
     "domains:approval_decide": Entry(
         method="post", kwargs=admin_object(assignment_of), expect=only_admins(ADMIN_POST)
     ),
+    # Without a decision in the form nothing happens: back to the list.
+    "domains:account_decide": Entry(
+        method="post", kwargs=admin_object(user_of), expect=only_admins(ADMIN_POST)
+    ),
     "domains:provider_list": Entry(expect=only_admins(200)),
     # An empty form is shown again with its errors.
     "domains:provider_add": Entry(method="post", expect=only_admins(200)),

@@ -205,7 +205,11 @@ def test_an_unplaced_role_blocks_its_users_after_the_deadline(client, world, leg
 
 @pytest.fixture
 def new_doctor(world):
-    return make_user(world.tenant, "arts@a.test")
+    """Named as the (fake) BIG register lists its numbers: B. Arts."""
+    doctor = make_user(world.tenant, "arts@a.test", last_name="Arts")
+    doctor.first_name = "Bart"
+    doctor.save(update_fields=["first_name"])
+    return doctor
 
 
 def request_medical_role(world, doctor):

@@ -43,6 +43,7 @@ OTHER_TENANT_OBJECTS = {
         lambda w: {"key": w.outsider.role_assignments.get().key},
     ),
     "domains:approval_decide": ("beheer", lambda w: {"key": w.outsider.role_assignments.get().key}),
+    "domains:account_decide": ("beheer", lambda w: {"key": w.outsider.key}),
     "cases:report_sick": ("hr", lambda w: {"key": w.other_employee.key}),
     "cases:detail": ("hr", lambda w: {"key": w.other_tenant_case.key}),
     "cases:recovery": ("hr", lambda w: {"key": w.other_tenant_case.key}),

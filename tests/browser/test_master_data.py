@@ -14,6 +14,7 @@ import pyotp
 import pytest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from cases.models import AbsenceCase
 from domains.models import Department, ServiceContract
@@ -231,9 +232,9 @@ def test_invalid_input_is_shown_on_the_form_and_saves_nothing(page, world):
     fill_new_employee(page, world, Postcode="12345")
     page.get_by_role("button", name="Opslaan").click()
     error = field_error(page, "Postcode")
-    assert error.get_by_text(
-        "Vul een Nederlandse postcode in: vier cijfers en twee letters."
-    ).is_visible()
+    expect(
+        error.get_by_text("Vul een Nederlandse postcode in: vier cijfers en twee letters.")
+    ).to_be_visible()
     assert field(page, "Postcode").input_value() == "12345"
     assert field(page, "Achternaam").input_value() == "Boer"
     assert field(page, "Afdeling").locator("option:checked").inner_text() == "Werkgever A › — Inpak"
@@ -243,11 +244,12 @@ def test_invalid_input_is_shown_on_the_form_and_saves_nothing(page, world):
     field(page, "Postcode").fill("1234 ab")
     field(page, "Geboortedatum").fill(future)
     page.get_by_role("button", name="Opslaan").click()
-    assert (
-        field_error(page, "Geboortedatum")
-        .get_by_text("Vul een geboortedatum in van tussen 100 en 13 jaar geleden.")
-        .is_visible()
-    )
+    # expect() waits: the page before the click has an error block (the postcode's) as well.
+    expect(
+        field_error(page, "Geboortedatum").get_by_text(
+            "Vul een geboortedatum in van tussen 100 en 13 jaar geleden."
+        )
+    ).to_be_visible()
     assert field(page, "Geboortedatum").input_value() == future
     assert field(page, "Postcode").input_value() == "1234 ab"
     assert field_error(page, "Postcode").count() == 0
@@ -260,10 +262,9 @@ def test_invalid_input_is_shown_on_the_form_and_saves_nothing(page, world):
     screenshot(page, "md-2-duplicate-number")
     assert field(page, "Personeelsnummer").input_value() == world.employee.personnel_number
     assert field(page, "Voornaam").input_value() == "Anna"
-    # The refusal is shown, in Dutch (the model's constraint names the employer field).
-    refusal = page.locator(".alert--error").inner_text()
-    assert "bestaat al" in refusal and "Personeelsnummer" in refusal
-    assert "Employer" not in refusal and "Werkgever" in refusal, refusal
+    # The refusal is shown on the personnel number, in Dutch.
+    refusal = field_error(page, "Personeelsnummer").inner_text()
+    assert "personeelsnummer" in refusal and "werkgever" in refusal, refusal
 
     assert "/employees/new/" in page.url
     assert Employee.objects.count() == before
