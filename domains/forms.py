@@ -1,3 +1,6 @@
+"""Forms of the functional admins: roles, users, assignments, BIG numbers, employers,
+departments, providers, contracts and the environment's settings."""
+
 from __future__ import annotations
 
 from django import forms

@@ -1,3 +1,6 @@
+"""Forms of the employee screens: search, master data (hours, BSN where allowed), end of
+employment, and assigning case managers."""
+
 from __future__ import annotations
 
 import re
@@ -258,7 +261,6 @@ class EmployeeForm(forms.ModelForm):
         if start and born and start < born:
             self.add_error("employment_start", _("Employment cannot start before birth."))
         return data
-
 
     def _number_taken(self, employer: Employer, number: str) -> bool:
         others = Employee.unscoped.filter(employer=employer, personnel_number=number)

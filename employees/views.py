@@ -1,3 +1,6 @@
+"""Employee pages: the list and search, details, master data, end of employment, the BSN reveal,
+exports, and case-manager assignments. Every employee comes through the scoped selectors."""
+
 from __future__ import annotations
 
 from decimal import Decimal
