@@ -181,7 +181,8 @@ AUDIT_APP_ROLE = env_str("AUDIT_APP_ROLE", _audit_user if _audit_user != _owner_
 MIN_AUDIT_CHECKPOINT_KEY_LENGTH = 32
 AUDIT_CHECKPOINT_KEY = env_str("AUDIT_CHECKPOINT_KEY", None if PRODUCTION else "")
 if PRODUCTION and (
-    len(AUDIT_CHECKPOINT_KEY) < MIN_AUDIT_CHECKPOINT_KEY_LENGTH or AUDIT_CHECKPOINT_KEY == SECRET_KEY
+    len(AUDIT_CHECKPOINT_KEY) < MIN_AUDIT_CHECKPOINT_KEY_LENGTH
+    or AUDIT_CHECKPOINT_KEY == SECRET_KEY
 ):
     raise ImproperlyConfigured(
         "AUDIT_CHECKPOINT_KEY must be a random string of at least 32 characters, not SECRET_KEY."
