@@ -6,6 +6,9 @@ never the data itself.
 - OutboxEvent: an event waiting to be written, in the application's database, committed in the
   same transaction as the change it describes (transactional outbox).
 - AuditExport: an auditor's request for an export, approved by a second person.
+- ChainCheckpoint: per tenant, the last record of its chain the writer stored (sequence and
+  hash), signed, in the application's database: out of reach of the audit store's roles, so a
+  truncated store or a chain cut short is detected (audit_verify).
 
 Why not django-auditlog's LogEntry as the record: it stores field values (changes,
 serialized_data) and str(object), which may be personal data; it has foreign keys to users and
@@ -71,6 +74,29 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"Audit event {self.event_id}"
+
+
+class ChainCheckpoint(models.Model):
+    """How far a tenant's chain in the audit store reached, as its writer last saw it: the
+    sequence and hash of a record, with an HMAC over them (settings.AUDIT_CHECKPOINT_KEY). Lives
+    in the "default" database (audit/router.py); only ever moves forward (audit/chain.py). Holds
+    no personal data: a pseudonymous tenant key, a number and two digests."""
+
+    tenant_key = models.UUIDField(null=True)  # None: the chain of events without a tenant
+    sequence = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_key"], name="one_checkpoint_per_chain", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Checkpoint of chain {self.tenant_key}"
 
 
 class ChangeCapture(AbstractLogEntry):

@@ -16,6 +16,7 @@ import pytest
 from auditlog.context import disable_auditlog
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db.backends.postgresql.operations import DatabaseOperations
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -63,6 +64,28 @@ def pytest_collection_modifyitems(items):
                 pytest.mark.django_db(databases=["default", "audit"], transaction=transactional)
             )
 
+
+_django_sql_flush = DatabaseOperations.sql_flush
+AUDIT_TRIGGER = "audit_no_truncate"
+
+
+def _sql_flush_past_the_audit_trigger(self, style, tables, **kwargs):
+    """Transactional tests end with Django's flush, a TRUNCATE of every table. The audit store's
+    trigger refuses TRUNCATE for every role; the test suite connects as the superuser (the owner)
+    and switches that trigger off around its own TRUNCATE, in the flush's transaction, so it is
+    on again when the flush commits. This lives in the test suite only: no production code path,
+    setting or connection option lifts the guard."""
+    statements = _django_sql_flush(self, style, tables, **kwargs)
+    if "audit_auditevent" not in tables:
+        return statements
+    return [
+        f"ALTER TABLE audit_auditevent DISABLE TRIGGER {AUDIT_TRIGGER}",
+        *statements,
+        f"ALTER TABLE audit_auditevent ENABLE TRIGGER {AUDIT_TRIGGER}",
+    ]
+
+
+DatabaseOperations.sql_flush = _sql_flush_past_the_audit_trigger  # type: ignore[method-assign]
 
 _numbers = itertools.count(1)
 

@@ -18,7 +18,8 @@ PRODUCTION_ENV = {
     "VERZUIM_MASTER_KEYS": "1:" + "A" * 43 + "=",
     "ALLOWED_HOSTS": "verzuim.example.nl",
     "DATABASE_URL": "postgres://verzuim@db:5432/verzuim",
-    "AUDIT_DATABASE_URL": "postgres://verzuim@audit-db:5432/verzuim_audit",
+    "AUDIT_DATABASE_URL": "postgres://verzuim_audit_app@audit-db:5432/verzuim_audit",
+    "AUDIT_CHECKPOINT_KEY": "y" * 20 + "-checkpoint-signing-key-for-the-check",
     "REDIS_URL": "redis://redis:6379/0",
     "EMAIL_HOST": "smtp.example.nl",
     "WEBAUTHN_RP_ID": "verzuim.example.nl",
@@ -51,6 +52,7 @@ def test_check_deploy_is_clean_under_production_settings():
         "VERZUIM_MASTER_KEYS",
         "DATABASE_URL",
         "AUDIT_DATABASE_URL",
+        "AUDIT_CHECKPOINT_KEY",
         "REDIS_URL",
         "ALLOWED_HOSTS",
         "WEBAUTHN_RP_ID",
@@ -80,6 +82,7 @@ def test_docker_compose_file_validates():
         "postgres",
         "audit-postgres",
         "redis",
+        "migrate",
         "web",
         "worker",
         "beat",
@@ -89,6 +92,35 @@ def test_docker_compose_file_validates():
 def test_production_refuses_a_weak_secret_key():
     result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": "short"})
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key", ["short", PRODUCTION_ENV["SECRET_KEY"]], ids=["short", "secret-key"]
+)
+def test_production_refuses_a_weak_audit_checkpoint_key(key):
+    result = manage("check", env={**PRODUCTION_ENV, "AUDIT_CHECKPOINT_KEY": key})
+    assert result.returncode != 0 and "AUDIT_CHECKPOINT_KEY" in result.stderr
+
+
+def test_production_migrates_the_audit_store_only_as_its_owner():
+    """The application's audit role never runs migrations; the owner alias exists only where
+    AUDIT_MIGRATE_DATABASE_URL is given (compose's one-shot migrate service)."""
+    code = (
+        "from django.conf import settings; from django.db import router;"
+        "print(sorted(settings.DATABASES),"
+        " router.allow_migrate('audit', 'audit', model_name='auditevent'),"
+        " router.allow_migrate('audit_owner', 'audit', model_name='auditevent'))"
+    )
+    app = manage("shell", "-c", code, env=PRODUCTION_ENV)
+    assert app.stdout.split()[-4:] == ["['audit',", "'default']", "False", "True"], app.stderr
+    owner_url = "postgres://verzuim_audit_owner@audit-db:5432/verzuim_audit"
+    migrating = manage(
+        "shell", "-c", code, env={**PRODUCTION_ENV, "AUDIT_MIGRATE_DATABASE_URL": owner_url}
+    )
+    assert "'audit_owner'" in migrating.stdout and migrating.stdout.split()[-2:] == [
+        "False",
+        "True",
+    ]
 
 
 def test_production_refuses_debug():

@@ -155,6 +155,8 @@ DATABASES = {
 }
 # The audit trail lives in a database of its own (NEN 7513): append-only, read for exports only.
 # In production a separate server; by default a second database on the same server.
+# AUDIT_DATABASE_URL is the application's role there: in production INSERT and SELECT on the
+# records only (see deploy/audit-db-init.sh and audit migration 0003).
 AUDIT_DATABASE_URL = env_str("AUDIT_DATABASE_URL", None if PRODUCTION else "")
 if AUDIT_DATABASE_URL:
     DATABASES["audit"] = dj_database_url.parse(
@@ -162,14 +164,29 @@ if AUDIT_DATABASE_URL:
     )
 else:
     DATABASES["audit"] = {**DATABASES["default"], "NAME": f"{DATABASES['default']['NAME']}_audit"}
-if TESTING:
-    # Lets Django empty the append-only audit table between transactional tests (see the
-    # trigger in audit/migrations/0002_append_only.py); never set outside the test suite.
-    DATABASES["audit"] = {
-        **DATABASES["audit"],
-        "OPTIONS": {**DATABASES["audit"].get("OPTIONS", {})},
-    }
-    DATABASES["audit"]["OPTIONS"]["options"] = "-c verzuim.audit_test_flush=on"
+# The owner of the audit tables, for `migrate --database audit_owner` only: give it to the
+# process that runs migrations, never to the web application or the workers. Without it (outside
+# production) the "audit" alias migrates the audit store itself (audit/router.py).
+AUDIT_MIGRATE_DATABASE_URL = env_str("AUDIT_MIGRATE_DATABASE_URL", "")
+if AUDIT_MIGRATE_DATABASE_URL:
+    DATABASES["audit_owner"] = dj_database_url.parse(AUDIT_MIGRATE_DATABASE_URL, conn_max_age=0)
+# The role migrations grant INSERT and SELECT on the audit records to (and revoke everything
+# else from): by default the user of AUDIT_DATABASE_URL when the owner is another role.
+_audit_user = DATABASES["audit"].get("USER") or ""
+_owner_user = DATABASES.get("audit_owner", {}).get("USER") or _audit_user
+AUDIT_APP_ROLE = env_str("AUDIT_APP_ROLE", _audit_user if _audit_user != _owner_user else "")
+# Signs each tenant's audit chain checkpoint (its last sequence and hash, kept in the default
+# database) so that truncating the store or cutting off a chain's tail is detected by
+# audit_verify. It must not be readable by the audit database's roles.
+MIN_AUDIT_CHECKPOINT_KEY_LENGTH = 32
+AUDIT_CHECKPOINT_KEY = env_str("AUDIT_CHECKPOINT_KEY", None if PRODUCTION else "")
+if PRODUCTION and (
+    len(AUDIT_CHECKPOINT_KEY) < MIN_AUDIT_CHECKPOINT_KEY_LENGTH
+    or AUDIT_CHECKPOINT_KEY == SECRET_KEY
+):
+    raise ImproperlyConfigured(
+        "AUDIT_CHECKPOINT_KEY must be a random string of at least 32 characters, not SECRET_KEY."
+    )
 DATABASE_ROUTERS = ["audit.router.AuditRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

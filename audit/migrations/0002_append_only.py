@@ -1,18 +1,15 @@
 """The audit table takes INSERT and SELECT only: a trigger refuses UPDATE, DELETE and TRUNCATE
 for every role (the owner and superusers included), and PUBLIC gets no other privileges.
 
-The one exception: the test suite's own connection sets verzuim.audit_test_flush, so Django can
-empty the table between transactional tests. Production settings never set it."""
+The function consults no setting: nothing a connection can set lifts it (migration 0003 replaces
+the earlier version that did). Only the owner can switch the trigger off, and the application's
+role is not the owner (0003 grants it INSERT and SELECT only)."""
 
 from django.db import migrations
 
 FORBID = """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$
 BEGIN
-    -- Only the test suite's connection (settings: TESTING) may empty the table between tests.
-    IF TG_OP = 'TRUNCATE' AND current_setting('verzuim.audit_test_flush', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
     RAISE EXCEPTION 'the audit trail is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
