@@ -153,3 +153,29 @@ def test_the_health_endpoint_reports_a_dead_redis(client, db, settings):
     response = client.get(reverse("health"))
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "ok", "redis": "error"}
+
+
+@pytest.mark.parametrize("name", ["BIG_REGISTER_URL", "SMS_GATEWAY_URL"])
+def test_production_refuses_plain_http_for_outside_services(name):
+    result = manage("check", env={**PRODUCTION_ENV, name: "http://gateway.example.nl/api"})
+    assert result.returncode != 0
+    assert name in result.stderr and "https" in result.stderr
+
+
+def test_production_accepts_https_for_outside_services():
+    env = {
+        **PRODUCTION_ENV,
+        "BIG_REGISTER_URL": "https://api.bigregister.nl/zksrv/soap/4",
+        "SMS_GATEWAY_URL": "https://sms.example.nl/api",
+    }
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_demo_seed_refuses_to_run_in_production(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+

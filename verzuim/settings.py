@@ -344,6 +344,9 @@ LOGGING = {
 BIG_REGISTER_URL = env_str("BIG_REGISTER_URL", "https://api.bigregister.nl/zksrv/soap/4")
 if not BIG_REGISTER_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("BIG_REGISTER_URL must be an http(s) URL.")
+if PRODUCTION and not BIG_REGISTER_URL.startswith("https://"):
+    # BIG numbers and the register's answer decide medical access: never over plain HTTP.
+    raise ImproperlyConfigured("BIG_REGISTER_URL must be an https URL in production.")
 BIG_REGISTER_TIMEOUT = env_int("BIG_REGISTER_TIMEOUT", 10)
 
 # SMS as a second factor. Production sends through an HTTP gateway; development and the demo write
@@ -358,6 +361,9 @@ SMS_BACKEND = env_str(
 )
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms-outbox.txt"))
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+if PRODUCTION and SMS_GATEWAY_URL and not SMS_GATEWAY_URL.startswith("https://"):
+    # The gateway gets phone numbers, login codes and its bearer token.
+    raise ImproperlyConfigured("SMS_GATEWAY_URL must be an https URL in production.")
 SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY_ORIGINATOR = env_str("SMS_GATEWAY_ORIGINATOR", "Verzuim")
 SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 5)  # seconds per attempt
