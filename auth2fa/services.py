@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, user_has_device
@@ -109,16 +109,21 @@ def deactivate_leavers() -> int:
 
 
 def register_failed_login(user: User) -> None:
-    """Count a wrong password; at the tenant's threshold the account locks for its period."""
+    """Count a wrong password; at the tenant's threshold the account locks for its period.
+
+    The database adds the failure (one UPDATE with F()), so parallel attempts cannot overwrite
+    each other's count; that UPDATE holds the row lock until the commit, so exactly one attempt
+    sees the threshold reached and locks."""
     policy = user.tenant
-    user.failed_logins += 1
-    fields = ["failed_logins"]
-    if user.failed_logins >= policy.lockout_attempts:
-        user.locked_until = timezone.now() + timedelta(minutes=policy.lockout_minutes)
-        user.failed_logins = 0
-        fields.append("locked_until")
-        record_event("login.lockout", "E", outcome="denied", actor=user)
-    User.objects.filter(pk=user.pk).update(**{name: getattr(user, name) for name in fields})
+    with transaction.atomic():
+        account = User.objects.filter(pk=user.pk)
+        account.update(failed_logins=F("failed_logins") + 1)
+        user.failed_logins = account.values_list("failed_logins", flat=True).get()
+        if user.failed_logins >= policy.lockout_attempts:
+            user.locked_until = timezone.now() + timedelta(minutes=policy.lockout_minutes)
+            user.failed_logins = 0
+            account.update(failed_logins=0, locked_until=user.locked_until)
+            record_event("login.lockout", "E", outcome="denied", actor=user)
 
 
 def clear_failed_logins(user: User | None) -> None:
