@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.PrivateCacheMiddleware",  # no-store for every signed-in response
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.TenantScopeMiddleware",
     "audit.middleware.AuditMiddleware",
