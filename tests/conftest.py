@@ -16,6 +16,7 @@ import pytest
 from auditlog.context import disable_auditlog
 from django.core.cache import cache
 from django.core.management import call_command
+from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
@@ -294,3 +295,18 @@ def verified_login(client, user: User) -> TOTPDevice:
 def hr_client(client, world):
     verified_login(client, world.hr)
     return client
+
+
+def search(client, criteria: dict, **get):
+    """Search as the page does: post the terms, follow the redirect to the kept search; any
+    `get` parameters (sort, page) are added to the URL it lands on."""
+    posted = client.post(reverse("employees:list"), criteria)
+    if posted.status_code != 302:
+        return posted  # refused: the page again, with the form's errors
+    from urllib.parse import urlencode
+
+    return client.get(f"{posted.url}&{urlencode(get)}" if get else posted.url)
+
+
+def search_id(response) -> str:
+    return response.wsgi_request.GET["q"]
