@@ -502,3 +502,80 @@ def test_functional_admins_cannot_request_or_browse(client, world):
         and "Request an export" not in page
         and "Export aanvragen" not in page
     )
+
+
+# --- refused access ----------------------------------------------------------------------------
+
+REFUSALS = [
+    # (persona, route, scope): 403 = too few rights, 404 = outside the scope or another tenant
+    ("hr", "domains:role_list", "own"),
+    ("beheer", "employees:list", "own"),
+    ("casemanager", "employees:detail", "other"),
+    ("hr", "employees:detail", "tenant"),
+    ("manager", "cases:detail", "other"),
+    ("bedrijfsarts", "domains:user_list", "own"),
+]
+
+
+@pytest.mark.parametrize(
+    ("persona", "name", "scope"), REFUSALS, ids=["-".join(r) for r in REFUSALS]
+)
+def test_every_refusal_is_an_access_denied_event(client, world, persona, name, scope):
+    entry = MATRIX[name]
+    expected = entry.code(persona, scope)
+    assert expected in (403, 404)
+    user = getattr(world, persona)
+    verified_login(client, user)
+    kwargs = entry.kwargs(world, scope) if entry.kwargs else {}
+    since = last_pk()
+    response = getattr(client, entry.method)(reverse(name, kwargs=kwargs))
+    assert response.status_code == expected
+    (record,) = [r for r in new_records(since) if r.event_type == "access.denied"]
+    assert (record.action, record.outcome, record.actor_key) == ("E", "denied", user.key)
+    assert record.object_type == f"route:{name}"
+    assert record.subject_key is None and record.result_count is None
+    if expected == 404:
+        assert record.object_key is None  # a 404 tells nothing, not even what was asked for
+    requested = [str(value) for value in kwargs.values()]
+    if expected == 404:
+        dump = json.dumps([str(getattr(record, f.name)) for f in AuditEvent._meta.fields])
+        assert not any(value in dump for value in requested)
+
+
+def test_an_unknown_url_is_refused_and_recorded_without_a_route(client, world):
+    verified_login(client, world.hr)
+    since = last_pk()
+    assert client.get("/employees/no-such-page/").status_code == 404
+    (record,) = [r for r in new_records(since) if r.event_type == "access.denied"]
+    assert record.object_type == "route:" and record.object_key is None
+
+
+def test_refusals_to_anonymous_visitors_are_not_recorded(client, world):
+    since = last_pk()
+    assert client.get("/no-such-page/").status_code in (302, 404)
+    assert not [r for r in new_records(since) if r.event_type == "access.denied"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "name", "scope"),
+    [("hr", "domains:role_list", "own"), ("hr", "employees:detail", "tenant")],
+)
+def test_refused_pages_answer_as_before(client, world, settings, persona, name, scope):
+    """The audit middleware changes neither the status nor the page of a refusal."""
+    import re
+
+    entry = MATRIX[name]
+    url = reverse(name, kwargs=entry.kwargs(world, scope) if entry.kwargs else {})
+    verified_login(client, getattr(world, persona))
+
+    def page():
+        response = client.get(url)
+        body = re.sub(r'value="[^"]*"', "", response.content.decode())  # per-request CSRF tokens
+        return response.status_code, body
+
+    audited = page()
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if not m.endswith("AccessDeniedMiddleware")
+    ]
+    assert page() == audited
+    assert audited[0] == entry.code(persona, scope)

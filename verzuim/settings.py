@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.TenantScopeMiddleware",
     "audit.middleware.AuditMiddleware",
+    "audit.middleware.AccessDeniedMiddleware",  # every 403/404 to a signed-in user is audited
     # Login, second factor, password expiry, IP range, unplaced roles: one list of checks.
     "verzuim.gate.GateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
