@@ -18,11 +18,10 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
 
 from audit.models import AuditExport
-from auth2fa.models import AccountType, User
+from auth2fa.models import AccountType, AuthenticatorApp, User
 from auth2fa.stepup import SESSION_VERIFIED_AT
 from cases import poortwachter
 from cases.models import (
@@ -280,9 +279,9 @@ def world(db, _world_template) -> SimpleNamespace:
     return pickle.loads(pickled)  # noqa: S301 - our own bytes, made above
 
 
-def verified_login(client, user: User) -> TOTPDevice:
+def verified_login(client, user: User) -> AuthenticatorApp:
     """Log in with password and a verified authenticator app, as after a real second step."""
-    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    device = AuthenticatorApp.objects.create(user=user, name="app", confirmed=True)
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
