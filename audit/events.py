@@ -84,8 +84,13 @@ def build_event(
     tenant=None,
     actor=None,
     on_behalf_of=None,
+    object_type: str = "",
+    object_key=None,
 ) -> dict:
-    """An event dict for the current actor (or `actor`), about `obj` and its `subject` employee."""
+    """An event dict for the current actor (or `actor`), about `obj` and its `subject` employee.
+
+    Without an `obj` (no row at hand, as for a refused URL), `object_type` and `object_key` say
+    what was asked for."""
     request_audit = current()
     user = actor if actor is not None else (request_audit.user if request_audit else None)
     tenant_key = None
@@ -104,8 +109,8 @@ def build_event(
         "outcome": outcome,
         **_actor_fields(user),
         "on_behalf_of": _key(on_behalf_of),
-        "object_type": obj._meta.label_lower if obj is not None else "",
-        "object_key": _object_key(obj),
+        "object_type": obj._meta.label_lower if obj is not None else object_type,
+        "object_key": _object_key(obj) if obj is not None else _key(object_key),
         "subject_key": _key(getattr(subject, "key", subject)),
         "changed_fields": sorted(changed_fields),
         "result_count": result_count,

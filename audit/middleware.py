@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from audit import events
+from audit.models import Action, Outcome
 from core.net import client_ip
 
 
@@ -31,3 +33,36 @@ class AuditMiddleware:
             return response
         finally:
             events.end_request(token)
+
+
+FORBIDDEN, NOT_FOUND = 403, 404
+REFUSALS = {FORBIDDEN, NOT_FOUND}
+
+
+class AccessDeniedMiddleware:
+    """A refusal to a signed-in user is an audit event "access.denied", whatever refused it: a
+    PermissionDenied or Http404 raised by a view (Django has turned it into the response by
+    now), a view or gate check that answers 403 itself, or a URL that matches nothing.
+
+    The response passes unchanged. The record names the route (as its object type, "route:"
+    and the URL name); only a 403 names the object, by the `key` in its URL, for a user who
+    may see it but not do this. A 404 names none: it must not tell whether the object exists.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code in REFUSALS and request.user.is_authenticated:
+            match = request.resolver_match
+            route = f"route:{match.view_name}" if match else "route:"
+            key = match.kwargs.get("key") if match and response.status_code == FORBIDDEN else None
+            events.record_event(
+                "access.denied",
+                Action.EXECUTE,
+                outcome=Outcome.DENIED,
+                object_type=route[:60],
+                object_key=str(key) if isinstance(key, uuid.UUID) else None,
+            )
+        return response

@@ -9,14 +9,12 @@ class Auth2faConfig(AppConfig):
     verbose_name = _("Accounts and two-step verification")
 
     def ready(self) -> None:
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
         from audit.capture import track
-        from auth2fa.models import RecoveryCode, SecurityKey, SMSDevice, User
+        from auth2fa.models import AuthenticatorApp, RecoveryCode, SecurityKey, SMSDevice, User
 
         track(User)
         track(RecoveryCode)
-        track(TOTPDevice)
+        track(AuthenticatorApp)
         # A one-time code and its expiry change at every SMS (the sending is an event of its
         # own); a key's counter at every use.
         track(SMSDevice, exclude=("token", "valid_until"))

@@ -31,22 +31,33 @@ class LoginForm(AuthenticationForm):
     def clean(self):
         """Refuse while locked: an existing account by its tenant's lockout policy (kept on the
         user), an unknown address by a counter in the cache (the same message, so nobody learns
-        which addresses have accounts), and every address by its own failure count."""
+        which addresses have accounts), and every address by its own failure count.
+
+        A refusal costs one password hash like any other attempt (Django's backend hashes once
+        for an unknown address too): a locked account answers no faster than an open one, and
+        a locked known address no differently from a locked unknown one."""
         email = (self.cleaned_data.get("username") or "").lower()
         self.cleaned_data["username"] = email
         ip = client_ip(self.request)
         account = (
             User.objects.filter(email=email).select_related("tenant").first() if email else None
         )
-        locked = throttle.ip_blocked(ip) or (
+        account_locked = (
             account.is_locked if account else bool(email) and throttle.account_blocked(email)
         )
-        if locked:
+        if account_locked or throttle.ip_blocked(ip):
+            User().set_password(self.cleaned_data.get("password") or "")  # the cost, discarded
             record_event(
                 "login.blocked", Action.EXECUTE, outcome=Outcome.DENIED,
                 actor=account, tenant=account.tenant if account else None,
             )  # fmt: skip
-            minutes = account.tenant.lockout_minutes if account else throttle.window_minutes()
+            # The wait of the lock that applies: the tenant's when its account is locked, else
+            # the cache window (an address throttle never tells whether the account exists).
+            minutes = (
+                account.tenant.lockout_minutes
+                if account is not None and account_locked
+                else throttle.window_minutes()
+            )
             raise forms.ValidationError(
                 self.error_messages["throttled"], code="throttled", params={"minutes": minutes}
             )

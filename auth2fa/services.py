@@ -9,15 +9,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.events import record_event
-from auth2fa.models import RecoveryCode, SecurityKey, SMSDevice, User
+from auth2fa.models import AuthenticatorApp, RecoveryCode, SecurityKey, SMSDevice, User
 from core.accounts import AccountType
 
 # Unambiguous upper-case letters and digits: 32 symbols, so each character carries 5 bits.
@@ -35,18 +34,18 @@ def has_confirmed_factor(user: User) -> bool:
     return user_has_device(user, confirmed=True)
 
 
-def start_totp_enrolment(*, user: User, device_id: int | None) -> TOTPDevice:
+def start_totp_enrolment(*, user: User, device_id: int | None) -> AuthenticatorApp:
     """The unconfirmed authenticator-app device being set up (reused across page reloads)."""
     if device_id is not None:
-        device = TOTPDevice.objects.filter(user=user, pk=device_id, confirmed=False).first()
+        device = AuthenticatorApp.objects.filter(user=user, pk=device_id, confirmed=False).first()
         if device is not None:
             return device
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name="Authenticator-app", confirmed=False)
+    AuthenticatorApp.objects.filter(user=user, confirmed=False).delete()
+    return AuthenticatorApp.objects.create(user=user, name="Authenticator-app", confirmed=False)
 
 
-def totp_secret_base32(device: TOTPDevice) -> str:
-    """The secret as authenticator apps expect it for manual entry (django-otp stores hex)."""
+def totp_secret_base32(device: AuthenticatorApp) -> str:
+    """The secret as authenticator apps expect it for manual entry."""
     return base64.b32encode(device.bin_key).decode().rstrip("=")
 
 
@@ -109,16 +108,21 @@ def deactivate_leavers() -> int:
 
 
 def register_failed_login(user: User) -> None:
-    """Count a wrong password; at the tenant's threshold the account locks for its period."""
+    """Count a wrong password; at the tenant's threshold the account locks for its period.
+
+    The database adds the failure (one UPDATE with F()), so parallel attempts cannot overwrite
+    each other's count; that UPDATE holds the row lock until the commit, so exactly one attempt
+    sees the threshold reached and locks."""
     policy = user.tenant
-    user.failed_logins += 1
-    fields = ["failed_logins"]
-    if user.failed_logins >= policy.lockout_attempts:
-        user.locked_until = timezone.now() + timedelta(minutes=policy.lockout_minutes)
-        user.failed_logins = 0
-        fields.append("locked_until")
-        record_event("login.lockout", "E", outcome="denied", actor=user)
-    User.objects.filter(pk=user.pk).update(**{name: getattr(user, name) for name in fields})
+    with transaction.atomic():
+        account = User.objects.filter(pk=user.pk)
+        account.update(failed_logins=F("failed_logins") + 1)
+        user.failed_logins = account.values_list("failed_logins", flat=True).get()
+        if user.failed_logins >= policy.lockout_attempts:
+            user.locked_until = timezone.now() + timedelta(minutes=policy.lockout_minutes)
+            user.failed_logins = 0
+            account.update(failed_logins=0, locked_until=user.locked_until)
+            record_event("login.lockout", "E", outcome="denied", actor=user)
 
 
 def clear_failed_logins(user: User | None) -> None:
@@ -152,7 +156,11 @@ def set_blocked(*, user: User, blocked: bool, by: User) -> None:
 
 
 # The kinds of second factor, in the order pages list them.
-FACTOR_KINDS = {TOTPDevice: "app", SMSDevice: "sms", SecurityKey: "key"}
+FACTOR_KINDS: dict[type[Device], str] = {
+    AuthenticatorApp: "app",
+    SMSDevice: "sms",
+    SecurityKey: "key",
+}
 
 
 def factor_kind(device: Device) -> str:

@@ -83,12 +83,11 @@ def interleaved(client: Client, url: str) -> tuple[list[float], list[float]]:
 
 def logged_in_client(email: str) -> Client:
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from auth2fa.models import User
+    from auth2fa.models import AuthenticatorApp, User
 
     user = User.objects.get(email=email)
-    device = TOTPDevice.objects.get_or_create(
+    device = AuthenticatorApp.objects.get_or_create(
         user=user, name="bench", defaults={"confirmed": True}
     )[0]
     client = Client(HTTP_HOST="localhost")

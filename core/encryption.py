@@ -228,9 +228,14 @@ class SealedBytes(property):
     def __set_name__(self, owner: type[models.Model], name: str) -> None:
         self.field_name = name
 
+    def tenant_of(self, instance: Any) -> int:
+        """The tenant whose data key seals the value; a subclass may find it elsewhere (an
+        authenticator app belongs to its user's tenant)."""
+        return cast(int, instance.tenant_id)
+
     def _aad(self, instance: TenantOwnedRow) -> bytes:
         return associated_data(
-            tenant_id=instance.tenant_id,
+            tenant_id=self.tenant_of(instance),
             table=instance._meta.label_lower,
             row_key=instance.key,
             field=self.field_name,
@@ -247,14 +252,16 @@ class SealedBytes(property):
         if blob is None:
             return None
         return self.decode(
-            decrypt(bytes(blob), tenant_id=instance.tenant_id, aad=self._aad(instance))
+            decrypt(bytes(blob), tenant_id=self.tenant_of(instance), aad=self._aad(instance))
         )
 
     def _set(self, instance: TenantOwnedRow, value: Any) -> None:
         if value is None or value in ("", b""):
             setattr(instance, self.column, None)
             return
-        sealed = encrypt(self.encode(value), tenant_id=instance.tenant_id, aad=self._aad(instance))
+        sealed = encrypt(
+            self.encode(value), tenant_id=self.tenant_of(instance), aad=self._aad(instance)
+        )
         setattr(instance, self.column, sealed)
 
 

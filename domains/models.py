@@ -62,16 +62,24 @@ class Tenant(models.Model):
         validators=[MinValueValidator(12), MaxValueValidator(128)],
     )
     password_max_age_days = models.PositiveSmallIntegerField(
-        _("password expires after (days, 0 = never)"), default=365
+        _("password expires after (days, 0 = never)"),
+        default=365,
+        validators=[MaxValueValidator(730)],
     )
     password_history = models.PositiveSmallIntegerField(
         _("recent passwords that may not be reused"), default=5, validators=[MaxValueValidator(24)]
     )
     lockout_attempts = models.PositiveSmallIntegerField(
-        _("failed logins before an account locks"), default=5, validators=[MinValueValidator(3)]
+        _("failed logins before an account locks"),
+        default=5,
+        # Above 20 the lockout no longer slows a password guesser down meaningfully.
+        validators=[MinValueValidator(3), MaxValueValidator(20)],
     )
     lockout_minutes = models.PositiveSmallIntegerField(
-        _("minutes an account stays locked"), default=15, validators=[MinValueValidator(1)]
+        _("minutes an account stays locked"),
+        default=15,
+        # At most a day: longer only lets a stranger lock a colleague out for good.
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
     )
     sms_price_cents = models.PositiveSmallIntegerField(
         _("price per SMS (cents)"),

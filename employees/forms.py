@@ -84,31 +84,50 @@ class EmployeeSearchForm(forms.Form):
     def clean_bsn(self) -> str:
         return compact_bsn(self.cleaned_data.get("bsn") or "")
 
-    def has_criteria(self) -> bool:
-        return any(
-            self.cleaned_data.get(name)
-            for name in ("surname", "personnel_number", "birth_date", "postcode", "bsn")
-        )
-
-    def apply(self, employees: QuerySet[Employee]) -> QuerySet[Employee]:
+    def criteria(self) -> dict[str, Any]:
+        """The valid search as it is kept between requests (JSON, in the session): the BSN only
+        as its blind index, so the number itself is not stored anywhere."""
         data = self.cleaned_data
-        if data.get("surname"):
-            term = data["surname"].strip()
-            employees = employees.filter(
-                Q(surname__icontains=term) | Q(surname_prefix__icontains=term)
-            )
-        if data.get("personnel_number"):
-            employees = employees.filter(
-                personnel_number__istartswith=data["personnel_number"].strip()
-            )
-        if data.get("birth_date"):
-            employees = employees.filter(birth_date=data["birth_date"])
-        if data.get("postcode"):
-            employees = employees.filter(postcode__startswith=data["postcode"])
-        if data.get("bsn"):
-            index = blind_index(data["bsn"], tenant_id=self.tenant.pk, purpose=BSN_INDEX)
-            employees = employees.filter(bsn_index=index)
-        return employees.order_by(*self.SORTS[data.get("sort") or "surname"], "pk")
+        bsn = data.get("bsn")
+        return {
+            "surname": (data.get("surname") or "").strip(),
+            "personnel_number": (data.get("personnel_number") or "").strip(),
+            "birth_date": data["birth_date"].isoformat() if data.get("birth_date") else "",
+            "postcode": data.get("postcode") or "",
+            "bsn_index": blind_index(bsn, tenant_id=self.tenant.pk, purpose=BSN_INDEX)
+            if bsn
+            else "",
+            "former": bool(data.get("former")),
+        }
+
+
+SEARCH_TERMS = ("surname", "personnel_number", "birth_date", "postcode", "bsn_index")
+
+
+def has_criteria(criteria: dict[str, Any]) -> bool:
+    """Whether a search narrows the list (the "also former employees" option alone does not)."""
+    return any(criteria.get(name) for name in SEARCH_TERMS)
+
+
+def apply_search(employees: QuerySet[Employee], criteria: dict[str, Any]) -> QuerySet[Employee]:
+    """Filter by a search kept with EmployeeSearchForm.criteria()."""
+    if criteria.get("surname"):
+        term = criteria["surname"]
+        employees = employees.filter(Q(surname__icontains=term) | Q(surname_prefix__icontains=term))
+    if criteria.get("personnel_number"):
+        employees = employees.filter(personnel_number__istartswith=criteria["personnel_number"])
+    if criteria.get("birth_date"):
+        employees = employees.filter(birth_date=date.fromisoformat(criteria["birth_date"]))
+    if criteria.get("postcode"):
+        employees = employees.filter(postcode__startswith=criteria["postcode"])
+    if criteria.get("bsn_index"):
+        employees = employees.filter(bsn_index=criteria["bsn_index"])
+    return employees
+
+
+def sort_order(sort: str | None) -> tuple[str, ...]:
+    """The ORDER BY of a sort key from the URL; an unknown key sorts by name."""
+    return (*EmployeeSearchForm.SORTS.get(sort or "", EmployeeSearchForm.SORTS["surname"]), "pk")
 
 
 class UserChoiceField(forms.ModelChoiceField):

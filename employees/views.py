@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -28,12 +30,15 @@ from domains.access import permission_required
 from domains.permissions import Perm
 from domains.services import eligible_case_managers
 from domains.visibility import access_of
-from employees import exports, services
+from employees import exports, searches, services
 from employees.forms import (
     CaseManagerForm,
     EmployeeForm,
     EmployeeSearchForm,
     EndEmploymentForm,
+    apply_search,
+    has_criteria,
+    sort_order,
 )
 from employees.models import Employee
 from employees.selectors import (
@@ -70,38 +75,68 @@ def _sort_columns(current: str, base_query: str) -> list[dict]:
     return columns
 
 
+def _search_display(criteria: dict[str, Any] | None) -> dict[str, Any]:
+    """A kept search shown again in the search form (the BSN is kept only as its index)."""
+    if not criteria:
+        return {}
+    shown = ("surname", "personnel_number", "birth_date", "postcode", "former")
+    return {name: criteria[name] for name in shown if criteria.get(name)}
+
+
 @permission_required(Perm.EMPLOYEE_VIEW)
 def employee_list(request: AuthenticatedRequest) -> HttpResponse:
-    form = EmployeeSearchForm(request.GET or None, tenant=request.user.tenant)
+    """The list with its search. A search is posted and kept on the server (employees/searches.py);
+    the list then shows it at `?q=<id>`, so no search term ever reaches a URL, the access log or
+    a Referer. Sort and page stay in the URL: they say nothing about anyone."""
+    tenant = request.user.tenant
+    sort_given = request.GET.get("sort") in EmployeeSearchForm.SORTS
+    sort = request.GET["sort"] if sort_given else "surname"
+    criteria: dict[str, Any] | None = None
+    search_id = ""
+    if request.method == "POST":
+        form = EmployeeSearchForm(request.POST, tenant=tenant)
+        if form.is_valid():
+            target = {"q": searches.remember(request, form.criteria())}
+            if form.cleaned_data.get("sort"):
+                target["sort"] = form.cleaned_data["sort"]
+            return redirect(f"{reverse('employees:list')}?{urlencode(target)}")
+    else:
+        search_id = request.GET.get("q", "")
+        if search_id:
+            criteria = searches.recall(request, search_id)
+            if criteria is None:
+                search_id = ""
+                messages.warning(
+                    request, gettext("This search has expired or is unknown. Search again.")
+                )
+        form = EmployeeSearchForm(
+            initial={**_search_display(criteria), "sort": sort}, tenant=tenant
+        )
     employees = employees_visible_to(request.user)
-    current_sort = "surname"
-    valid = form.is_bound and form.is_valid()
-    if not (valid and form.cleaned_data["former"]):
+    if not (criteria and criteria.get("former")):
         today = timezone.localdate()
         employees = employees.filter(Q(employment_end__isnull=True) | Q(employment_end__gte=today))
-    if valid:
-        employees = form.apply(employees)
-        current_sort = form.cleaned_data.get("sort") or current_sort
-    else:
-        employees = employees.order_by("surname", "first_name", "pk")
+    if criteria:
+        employees = apply_search(employees, criteria)
+    employees = employees.order_by(*sort_order(sort))
     page = Paginator(employees, PAGE_SIZE).get_page(request.GET.get("page"))
-    searched = form.is_bound and form.is_valid() and form.has_criteria()
+    searched = criteria is not None and has_criteria(criteria)
     # That a search ran and how many it found; never what was searched for.
     record_read(
         "employee.search" if searched else "employee.list", result_count=page.paginator.count
     )
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("sort", None)
+    search_query = urlencode({"q": search_id}) if search_id else ""
+    query = urlencode(
+        {**({"q": search_id} if search_id else {}), **({"sort": sort} if sort_given else {})}
+    )
     return render(
         request,
         "employees/employee_list.html",
         {
             "form": form,
             "page": page,
-            "columns": _sort_columns(current_sort, sort_query.urlencode()),
-            "query": query.urlencode(),
+            "columns": _sort_columns(sort, search_query),
+            "query": query,
             "searched": searched,
             "may_add": Perm.EMPLOYEE_EDIT in access_of(request.user).permissions,
             "may_export": Perm.EMPLOYEE_EXPORT in access_of(request.user).permissions,

@@ -17,13 +17,13 @@ from auditlog.context import disable_auditlog
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db.backends.postgresql.operations import DatabaseOperations
+from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
 
 from audit.models import AuditExport
-from auth2fa.models import AccountType, User
+from auth2fa.models import AccountType, AuthenticatorApp, User
 from auth2fa.stepup import SESSION_VERIFIED_AT
 from cases import poortwachter
 from cases.models import (
@@ -334,9 +334,9 @@ def world(db, _world_template) -> SimpleNamespace:
     return pickle.loads(pickled)  # noqa: S301 - our own bytes, made above
 
 
-def verified_login(client, user: User) -> TOTPDevice:
+def verified_login(client, user: User) -> AuthenticatorApp:
     """Log in with password and a verified authenticator app, as after a real second step."""
-    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    device = AuthenticatorApp.objects.create(user=user, name="app", confirmed=True)
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
@@ -349,3 +349,18 @@ def verified_login(client, user: User) -> TOTPDevice:
 def hr_client(client, world):
     verified_login(client, world.hr)
     return client
+
+
+def search(client, criteria: dict, **get):
+    """Search as the page does: post the terms, follow the redirect to the kept search; any
+    `get` parameters (sort, page) are added to the URL it lands on."""
+    posted = client.post(reverse("employees:list"), criteria)
+    if posted.status_code != 302:
+        return posted  # refused: the page again, with the form's errors
+    from urllib.parse import urlencode
+
+    return client.get(f"{posted.url}&{urlencode(get)}" if get else posted.url)
+
+
+def search_id(response) -> str:
+    return response.wsgi_request.GET["q"]

@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from auth2fa.models import RecoveryCode
+from auth2fa.models import AuthenticatorApp, RecoveryCode
 from auth2fa.stepup import SESSION_VERIFIED_AT
 from tests.conftest import PASSWORD, verified_login
 
@@ -72,15 +71,17 @@ def test_a_factor_is_renamed(client, world):
 def test_the_last_factor_cannot_be_removed_but_a_second_one_can(client, world):
     device = verified_login(client, world.hr)
     client.post(reverse(CHANGE), {"action": "remove", "device": device.persistent_id})
-    assert TOTPDevice.objects.filter(pk=device.pk).exists()
-    spare = TOTPDevice.objects.create(user=world.hr, name="reserve", confirmed=True)
+    assert AuthenticatorApp.objects.filter(pk=device.pk).exists()
+    spare = AuthenticatorApp.objects.create(user=world.hr, name="reserve", confirmed=True)
     client.post(reverse(CHANGE), {"action": "remove", "device": spare.persistent_id})
-    assert not TOTPDevice.objects.filter(pk=spare.pk).exists()
+    assert not AuthenticatorApp.objects.filter(pk=spare.pk).exists()
 
 
 def test_another_users_factor_cannot_be_touched(client, world):
     verified_login(client, world.hr)
-    theirs = TOTPDevice.objects.create(user=world.manager, name="van een ander", confirmed=True)
+    theirs = AuthenticatorApp.objects.create(
+        user=world.manager, name="van een ander", confirmed=True
+    )
     response = client.post(
         reverse(CHANGE), {"action": "rename", "device": theirs.persistent_id, "name": "x"}
     )
@@ -110,7 +111,7 @@ def test_an_admin_resets_a_users_factors(client, world):
     )
     verified_login(client, world.beheer)
     client.post(reverse("domains:user_reset_factors", kwargs={"key": world.hr.key}))
-    assert not TOTPDevice.objects.filter(user=world.hr).exists()
+    assert not AuthenticatorApp.objects.filter(user=world.hr).exists()
     assert not RecoveryCode.objects.filter(user=world.hr).exists()
     assert user_client.get(reverse("dashboard")).status_code == 302  # the session ended
     user_client.post(reverse("auth2fa:login"), {"username": "hr@a.test", "password": PASSWORD})

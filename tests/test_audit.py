@@ -3,6 +3,7 @@ it is append-only and tamper-evident, and that only auditors get it, as an appro
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -21,7 +22,7 @@ from audit.chain import verify_chain, write_events
 from audit.models import AuditEvent, AuditExport, ExportStatus, OutboxEvent
 from audit.router import AUDIT_DB
 from audit.tasks import drain_outbox
-from tests.conftest import PASSWORD, make_employee, verified_login
+from tests.conftest import PASSWORD, make_employee, search, verified_login
 from tests.test_permission_matrix import MATRIX, PERSONAS
 
 RECORDS = AuditEvent.objects.using(AUDIT_DB)
@@ -86,7 +87,8 @@ def test_a_second_factors_secret_never_reaches_the_audit_store(client, world):
     device.save()
     write_events([row.payload for row in OutboxEvent.objects.all()])
     dump = repr(list(RECORDS.values_list()))
-    assert device.key not in dump
+    assert device.bin_key.hex() not in dump
+    assert base64.b32encode(device.bin_key).decode().rstrip("=") not in dump
 
 
 def test_activating_medical_access_is_recorded(world):
@@ -112,7 +114,7 @@ def test_activating_medical_access_is_recorded(world):
 def test_a_search_records_that_it_ran_and_how_many_it_found_never_the_terms(client, world):
     verified_login(client, world.hr)
     since = last_pk()
-    client.get(reverse("employees:list"), {"surname": "Jansen"})
+    search(client, {"surname": "Jansen"})
     (record,) = [r for r in new_records(since) if r.event_type == "employee.search"]
     assert record.result_count == 1
     assert "Jansen" not in json.dumps(
@@ -220,8 +222,8 @@ def test_the_audit_store_holds_no_personal_data(client, world):
     client.post(
         reverse("cases:add_note", kwargs={"key": case.key}), {"text": "Gesprek over Koekoeklaan"}
     )
-    client.get(reverse("employees:list"), {"surname": "zoekterm"})
-    client.get(reverse("employees:list"), {"surname": "Verzuimvogel"})
+    search(client, {"surname": "zoekterm"})
+    search(client, {"surname": "Verzuimvogel"})
     client.get(reverse("employees:detail", kwargs={"key": person.key}))
     client.get(reverse("cases:detail", kwargs={"key": case.key}))
     client.logout()
@@ -502,3 +504,80 @@ def test_functional_admins_cannot_request_or_browse(client, world):
         and "Request an export" not in page
         and "Export aanvragen" not in page
     )
+
+
+# --- refused access ----------------------------------------------------------------------------
+
+REFUSALS = [
+    # (persona, route, scope): 403 = too few rights, 404 = outside the scope or another tenant
+    ("hr", "domains:role_list", "own"),
+    ("beheer", "employees:list", "own"),
+    ("casemanager", "employees:detail", "other"),
+    ("hr", "employees:detail", "tenant"),
+    ("manager", "cases:detail", "other"),
+    ("bedrijfsarts", "domains:user_list", "own"),
+]
+
+
+@pytest.mark.parametrize(
+    ("persona", "name", "scope"), REFUSALS, ids=["-".join(r) for r in REFUSALS]
+)
+def test_every_refusal_is_an_access_denied_event(client, world, persona, name, scope):
+    entry = MATRIX[name]
+    expected = entry.code(persona, scope)
+    assert expected in (403, 404)
+    user = getattr(world, persona)
+    verified_login(client, user)
+    kwargs = entry.kwargs(world, scope) if entry.kwargs else {}
+    since = last_pk()
+    response = getattr(client, entry.method)(reverse(name, kwargs=kwargs))
+    assert response.status_code == expected
+    (record,) = [r for r in new_records(since) if r.event_type == "access.denied"]
+    assert (record.action, record.outcome, record.actor_key) == ("E", "denied", user.key)
+    assert record.object_type == f"route:{name}"
+    assert record.subject_key is None and record.result_count is None
+    if expected == 404:
+        assert record.object_key is None  # a 404 tells nothing, not even what was asked for
+    requested = [str(value) for value in kwargs.values()]
+    if expected == 404:
+        dump = json.dumps([str(getattr(record, f.name)) for f in AuditEvent._meta.fields])
+        assert not any(value in dump for value in requested)
+
+
+def test_an_unknown_url_is_refused_and_recorded_without_a_route(client, world):
+    verified_login(client, world.hr)
+    since = last_pk()
+    assert client.get("/employees/no-such-page/").status_code == 404
+    (record,) = [r for r in new_records(since) if r.event_type == "access.denied"]
+    assert record.object_type == "route:" and record.object_key is None
+
+
+def test_refusals_to_anonymous_visitors_are_not_recorded(client, world):
+    since = last_pk()
+    assert client.get("/no-such-page/").status_code in (302, 404)
+    assert not [r for r in new_records(since) if r.event_type == "access.denied"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "name", "scope"),
+    [("hr", "domains:role_list", "own"), ("hr", "employees:detail", "tenant")],
+)
+def test_refused_pages_answer_as_before(client, world, settings, persona, name, scope):
+    """The audit middleware changes neither the status nor the page of a refusal."""
+    import re
+
+    entry = MATRIX[name]
+    url = reverse(name, kwargs=entry.kwargs(world, scope) if entry.kwargs else {})
+    verified_login(client, getattr(world, persona))
+
+    def page():
+        response = client.get(url)
+        body = re.sub(r'value="[^"]*"', "", response.content.decode())  # per-request CSRF tokens
+        return response.status_code, body
+
+    audited = page()
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if not m.endswith("AccessDeniedMiddleware")
+    ]
+    assert page() == audited
+    assert audited[0] == entry.code(persona, scope)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from domains.models import Employer
 from employees.forms import normalise_postcode
 from employees.models import Employee
-from tests.conftest import make_employee
+from tests.conftest import make_employee, search, search_id
 
 
 @pytest.fixture
@@ -63,11 +63,11 @@ def test_the_list_shows_the_tenants_employees(hr_client, people):
 def test_search_by_surname_personnel_number_birth_date_and_postcode(
     hr_client, people, query, expected
 ):
-    assert set(names(hr_client.get(reverse("employees:list"), query))) == expected
+    assert set(names(search(hr_client, query))) == expected
 
 
 def test_an_invalid_birth_date_is_an_error_not_a_crash(hr_client, people):
-    response = hr_client.get(reverse("employees:list"), {"birth_date": "31-02-1990"})
+    response = search(hr_client, {"birth_date": "31-02-1990"})
     assert response.status_code == 200
     assert response.context["form"].errors["birth_date"]
 
@@ -106,9 +106,10 @@ def test_the_list_is_paginated(hr_client, world):
     )
     first = hr_client.get(reverse("employees:list"))
     assert len(first.context["page"]) == 25
-    third = hr_client.get(reverse("employees:list"), {"page": 3, "surname": "Naam"})
+    third = search(hr_client, {"surname": "Naam"}, page=3)
     assert len(third.context["page"]) == 10
-    assert "surname=Naam&amp;page=2" in third.content.decode()
+    assert f"?q={search_id(third)}&amp;page=2" in third.content.decode()
+    assert "Naam&" not in third.content.decode() and "=Naam" not in third.content.decode()
 
 
 def query_count(client, url) -> int:
@@ -162,3 +163,69 @@ def test_postcodes_are_normalised(raw, stored):
 def test_an_employee_renders_without_personal_data_in_str(world):
     assert "Jansen" not in str(world.employee)
     assert str(world.employee.key) in str(world.employee)
+
+
+def test_search_terms_never_reach_a_url(hr_client, people):
+    import re
+
+    posted = hr_client.post(reverse("employees:list"), {"surname": "Vries", "postcode": "3511"})
+    assert posted.status_code == 302 and "Vries" not in posted.url
+    assert re.fullmatch(r"/employees/\?q=[\w-]+", posted.url)
+    page = hr_client.get(posted.url)
+    assert set(names(page)) == {"Anna", "Els"}
+    body = page.content.decode()
+    links = re.findall(r'(?:href|action)="([^"]*)"', body)
+    assert links and not [link for link in links if "vries" in link.lower()]
+    assert page.context["searched"]
+    for column in page.context["columns"]:  # the sort links keep the search by its id only
+        assert column["url"].startswith(f"?q={search_id(page)}&sort=")
+        sorted_page = hr_client.get(reverse("employees:list") + column["url"])
+        assert set(names(sorted_page)) == {"Anna", "Els"}
+
+
+def test_sorting_and_paging_keep_the_search(hr_client, people):
+    page = search(hr_client, {"surname": "vries"}, sort="-personnel_number")
+    assert names(page) == ["Els", "Anna"]
+    assert 'aria-sort="descending"' in page.content.decode()
+
+
+def test_the_sort_chosen_before_a_search_is_kept(hr_client, people):
+    posted = hr_client.post(reverse("employees:list"), {"surname": "vries", "sort": "-birth_date"})
+    assert "sort=-birth_date" in posted.url
+    assert names(hr_client.get(posted.url)) == ["Els", "Anna"]
+
+
+def test_an_unknown_or_expired_search_shows_the_whole_list_with_a_message(hr_client, people):
+    from employees import searches
+
+    unknown = hr_client.get(reverse("employees:list"), {"q": "made-up"})
+    assert unknown.status_code == 200 and not unknown.context["searched"]
+    assert set(names(unknown)) >= {"Anna", "Piet", "Els"}
+    assert [m.level_tag for m in unknown.context["messages"]] == ["warning"]
+    found = search(hr_client, {"surname": "Bakker"})
+    assert names(found) == ["Piet"]
+    session = hr_client.session
+    session[searches.SESSION_KEY][search_id(found)]["until"] = 0  # 30 minutes later
+    session.save()
+    expired = hr_client.get(found.wsgi_request.get_full_path())
+    assert set(names(expired)) >= {"Anna", "Piet", "Els"} and not expired.context["searched"]
+
+
+def test_a_search_id_works_only_for_the_user_who_searched(client, hr_client, people, world):
+    from employees import searches
+
+    found = search(hr_client, {"surname": "Bakker"})
+    session = hr_client.session
+    session[searches.SESSION_KEY][search_id(found)]["user"] = world.manager.pk
+    session.save()
+    assert not hr_client.get(found.wsgi_request.get_full_path()).context["searched"]
+
+
+def test_the_bsn_searched_for_is_not_kept_in_the_session(hr_client, world):
+    from employees import searches
+
+    world.employee.set_bsn("111222333")  # with its search index
+    world.employee.save()
+    found = search(hr_client, {"bsn": "111222333"})
+    assert [employee.pk for employee in found.context["page"]] == [world.employee.pk]
+    assert "111222333" not in repr(dict(hr_client.session)[searches.SESSION_KEY])

@@ -132,3 +132,106 @@ def test_logout_ends_the_session(client, world):
     verified_login(client, world.hr)
     client.post(reverse("auth2fa:logout"))
     assert client.get(reverse("dashboard")).status_code == 302
+
+
+@pytest.fixture
+def password_hashes(monkeypatch):
+    """Counts the password hashes computed (tests hash with MD5: make_password and
+    check_password both run its encode)."""
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    calls: list[str] = []
+    encode = MD5PasswordHasher.encode
+
+    def counting(self, password, salt):
+        calls.append(password)
+        return encode(self, password, salt)
+
+    monkeypatch.setattr(MD5PasswordHasher, "encode", counting)
+    return calls
+
+
+def test_known_and_unknown_addresses_cost_one_password_hash_each(client, world, password_hashes):
+    for email in ("hr@a.test", "nobody@a.test"):
+        password_hashes.clear()
+        assert login(client, email, "wrong password!").status_code == 200
+        assert len(password_hashes) == 1, email
+
+
+def test_a_locked_known_and_a_locked_unknown_address_look_the_same(
+    client, world, settings, password_hashes
+):
+    assert world.tenant.lockout_attempts == settings.LOGIN_FAILURES_PER_ACCOUNT
+    assert world.tenant.lockout_minutes == settings.LOGIN_FAILURE_WINDOW_SECONDS // 60
+    refusals = {}
+    for number, email in enumerate(("hr@a.test", "nobody@a.test")):
+        for attempt in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+            login(client, email, "wrong password!", ip=f"192.0.{number}.{attempt}")
+        password_hashes.clear()
+        response = login(client, email, ip="198.51.100.7")  # the right password (for hr)
+        assert response.status_code == 200
+        assert len(password_hashes) == 1, email  # a refusal costs what an attempt costs
+        refusals[email] = response.context["form"].non_field_errors()
+    assert refusals["hr@a.test"] == refusals["nobody@a.test"]
+    assert "Te veel mislukte pogingen" in refusals["hr@a.test"][0]
+
+
+@pytest.mark.django_db(databases=["default", "audit"], transaction=True)
+def test_parallel_failed_logins_are_all_counted():
+    """Wrong passwords posted at the same moment, each request on its own thread and database
+    connection: the account's counter ends at the number of attempts (none lost)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+    from django.test import Client
+
+    from auth2fa.models import User
+    from domains.models import Tenant
+    from tests.conftest import make_user
+
+    tenant = Tenant.objects.create(name="Parallel", lockout_attempts=20)
+    user = make_user(tenant, "parallel@a.test")
+    attempts = 12
+    start = threading.Barrier(attempts)
+
+    def attempt(number: int) -> int:
+        try:
+            start.wait(timeout=30)
+            return login(Client(), "parallel@a.test", "wrong password!", ip=f"192.0.2.{number}")
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        responses = list(pool.map(attempt, range(attempts)))
+    assert all(response.status_code == 200 for response in responses)
+    assert User.objects.get(pk=user.pk).failed_logins == attempts
+
+
+@pytest.mark.django_db(databases=["default", "audit"], transaction=True)
+def test_parallel_failed_logins_lock_the_account_at_the_threshold():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from auth2fa import services
+    from auth2fa.models import User
+    from domains.models import Tenant
+    from tests.conftest import make_user
+
+    tenant = Tenant.objects.create(name="Parallel lock", lockout_attempts=5)
+    user = make_user(tenant, "parallel-lock@a.test")
+    start = threading.Barrier(5)
+
+    def attempt(_number: int) -> None:
+        try:
+            start.wait(timeout=30)
+            services.register_failed_login(User.objects.select_related("tenant").get(pk=user.pk))
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        list(pool.map(attempt, range(5)))
+    locked = User.objects.get(pk=user.pk)
+    assert locked.is_locked and locked.failed_logins == 0

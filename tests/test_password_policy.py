@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from auth2fa.models import User
+from domains.forms import TenantSettingsForm
 from tests.conftest import PASSWORD, verified_login
 
 
@@ -103,3 +104,30 @@ def test_admins_cannot_block_themselves(client, world):
     client.post(reverse("domains:user_block", kwargs={"key": world.beheer.key}))
     world.beheer.refresh_from_db()
     assert not world.beheer.is_blocked
+
+
+def settings_data(tenant, **changes) -> dict:
+    form = TenantSettingsForm(instance=tenant)
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize(
+    ("field", "too_high", "highest"),
+    [
+        ("lockout_attempts", 21, 20),
+        ("lockout_minutes", 1441, 1440),
+        ("password_max_age_days", 731, 730),
+    ],
+)
+def test_the_lockout_and_expiry_settings_have_upper_bounds(client, world, field, too_high, highest):
+    verified_login(client, world.beheer)
+    url = reverse("domains:tenant_settings")
+    before = getattr(world.tenant, field)
+    refused = client.post(url, settings_data(world.tenant, **{field: too_high}))
+    assert refused.status_code == 200 and field in refused.context["form"].errors
+    world.tenant.refresh_from_db()
+    assert getattr(world.tenant, field) == before
+    assert client.post(url, settings_data(world.tenant, **{field: highest})).status_code == 302
+    world.tenant.refresh_from_db()
+    assert getattr(world.tenant, field) == highest

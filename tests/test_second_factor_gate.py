@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from auth2fa.models import AuthenticatorApp
 from tests.urlwalk import all_routes
 
 # The complete list of views a logged-in user may open before the second step is verified.
@@ -66,7 +66,7 @@ def test_no_page_is_reachable_before_the_second_factor(client, world, route):
     "route", [r for r in ROUTES if r.name not in SECOND_FACTOR_EXEMPT], ids=str
 )
 def test_a_user_with_a_factor_is_asked_for_it(client, world, route):
-    TOTPDevice.objects.create(user=world.hr, name="app", confirmed=True)
+    AuthenticatorApp.objects.create(user=world.hr, name="app", confirmed=True)
     client.force_login(world.hr)
     response = client.get(reverse(route.name, kwargs=route.example_kwargs()))
     assert response.status_code == 302

@@ -185,3 +185,73 @@ def test_the_health_endpoint_reports_a_dead_redis(client, db, settings):
     response = client.get(reverse("health"))
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "ok", "redis": "error"}
+
+
+@pytest.mark.parametrize("name", ["BIG_REGISTER_URL", "SMS_GATEWAY_URL"])
+def test_production_refuses_plain_http_for_outside_services(name):
+    result = manage("check", env={**PRODUCTION_ENV, name: "http://gateway.example.nl/api"})
+    assert result.returncode != 0
+    assert name in result.stderr and "https" in result.stderr
+
+
+def test_production_accepts_https_for_outside_services():
+    env = {
+        **PRODUCTION_ENV,
+        "BIG_REGISTER_URL": "https://api.bigregister.nl/zksrv/soap/4",
+        "SMS_GATEWAY_URL": "https://sms.example.nl/api",
+    }
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_demo_seed_refuses_to_run_in_production(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+
+
+def no_store_and_private(response) -> bool:
+    directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+    return {"no-store", "private"} <= directives and "public" not in directives
+
+
+def test_signed_in_pages_are_never_cached(hr_client, world):
+    for url in (
+        reverse("employees:detail", kwargs={"key": world.employee.key}),
+        reverse("employees:list"),
+        reverse("auth2fa:recovery_code"),
+        reverse("auth2fa:account"),
+        reverse("dashboard"),
+    ):
+        response = hr_client.get(url)
+        assert response.status_code == 200, url
+        assert no_store_and_private(response), (url, response.get("Cache-Control"))
+
+
+def test_the_steps_of_signing_in_are_never_cached(client, world):
+    from tests.test_login import login
+
+    signed_in = login(client, "hr@a.test")  # password given, no second factor yet
+    assert signed_in.status_code == 302 and no_store_and_private(signed_in)
+    enrolment = client.get(reverse("auth2fa:enrol_totp"))
+    assert enrolment.status_code == 200 and "secret" in enrolment.context
+    assert no_store_and_private(enrolment)
+    assert no_store_and_private(client.get(reverse("dashboard")))  # the gate's redirect too
+
+
+def test_a_stricter_cache_header_of_a_view_is_kept(hr_client, world):
+    """The BSN page sets no-store itself; never-cached views keep their own directives."""
+    url = reverse("employees:reveal_bsn", kwargs={"key": world.employee.key})
+    assert no_store_and_private(hr_client.post(url))
+    health = hr_client.get(reverse("health"))  # @never_cache, here for a signed-in user
+    directives = {part.strip() for part in health["Cache-Control"].split(",")}
+    assert {"no-cache", "must-revalidate", "max-age=0", "no-store", "private"} <= directives
+
+
+def test_anonymous_pages_keep_their_own_cache_rules(client, db):
+    # The login form carries a CSRF token for this browser: Django's login view never caches it.
+    assert "no-store" in client.get(reverse("auth2fa:login"))["Cache-Control"]
+    # Other anonymous pages hold nothing personal: nothing is added to them.
+    assert "Cache-Control" not in client.get(reverse("auth2fa:password_reset"))

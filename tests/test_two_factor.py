@@ -9,9 +9,8 @@ import time
 import pyotp
 import pytest
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from auth2fa.models import RecoveryCode
+from auth2fa.models import AuthenticatorApp, RecoveryCode
 from tests.conftest import PASSWORD
 
 
@@ -56,7 +55,7 @@ def test_first_login_walks_through_the_wizard(client, world):
     )  # no e-mail factor offered
     enrol_app(client)
     assert client.get(reverse("dashboard")).status_code == 200
-    assert TOTPDevice.objects.get(user=world.hr).confirmed
+    assert AuthenticatorApp.objects.get(user=world.hr).confirmed
 
 
 def test_the_recovery_code_is_shown_once_and_stored_hashed(client, world):
@@ -74,7 +73,7 @@ def test_a_wrong_code_does_not_confirm_the_app(client, world):
     client.get(reverse("auth2fa:enrol_totp"))
     response = client.post(reverse("auth2fa:enrol_totp"), {"token": "000000"})
     assert response.status_code == 200
-    assert not TOTPDevice.objects.filter(user=world.hr, confirmed=True).exists()
+    assert not AuthenticatorApp.objects.filter(user=world.hr, confirmed=True).exists()
 
 
 def test_the_second_login_asks_for_a_code(client, world):
@@ -110,7 +109,7 @@ def test_a_totp_code_is_accepted_only_once(client, world):
 
 
 def test_wrong_codes_are_throttled(client, world):
-    device = TOTPDevice.objects.create(user=world.hr, name="app", confirmed=True)
+    device = AuthenticatorApp.objects.create(user=world.hr, name="app", confirmed=True)
     totp = pyotp.TOTP(base64.b32encode(device.bin_key).decode())
     password_login(client, "hr@a.test")
     client.post(reverse("auth2fa:verify"), {"token": "000000"})
@@ -132,7 +131,9 @@ def test_the_recovery_code_logs_in_once_and_forces_re_enrolment(client, world):
     password_login(client, "hr@a.test")
     response = client.post(reverse("auth2fa:recover"), {"code": code.lower().replace("-", " ")})
     assert response.url == reverse("auth2fa:enrol")
-    assert not TOTPDevice.objects.filter(user=world.hr).exists()  # the lost device no longer works
+    assert not AuthenticatorApp.objects.filter(
+        user=world.hr
+    ).exists()  # the lost device no longer works
     # Nothing but the wizard until a new factor is set up.
     assert client.get(reverse("employees:list")).url.startswith(reverse("auth2fa:enrol"))
     enrol_app(client)
@@ -147,7 +148,7 @@ def test_the_recovery_code_logs_in_once_and_forces_re_enrolment(client, world):
 
 def test_recovery_attempts_are_throttled(client, world, settings):
     settings.LOGIN_FAILURES_PER_ACCOUNT = 3
-    TOTPDevice.objects.create(user=world.hr, name="app", confirmed=True)
+    AuthenticatorApp.objects.create(user=world.hr, name="app", confirmed=True)
     RecoveryCode.objects.create(
         user=world.hr, code_hash=RecoveryCode.hash("AAAAA-BBBBB-CCCCC-DDDDD")
     )
@@ -162,6 +163,49 @@ def test_recovery_attempts_are_throttled(client, world, settings):
 @pytest.mark.parametrize("url_name", ["auth2fa:enrol", "auth2fa:enrol_totp"])
 def test_an_unverified_user_with_a_factor_cannot_enrol_another(client, world, url_name):
     """Otherwise a stolen password would be enough to add the thief's own authenticator."""
-    TOTPDevice.objects.create(user=world.hr, name="app", confirmed=True)
+    AuthenticatorApp.objects.create(user=world.hr, name="app", confirmed=True)
     password_login(client, "hr@a.test")
     assert client.get(reverse(url_name)).url == reverse("auth2fa:verify")
+
+
+def test_the_app_secret_is_stored_sealed_not_in_plain_text(world):
+    device = AuthenticatorApp.objects.create(user=world.hr, name="app", confirmed=True)
+    stored = AuthenticatorApp.objects.get(pk=device.pk)
+    assert len(stored.bin_key) == 20 and stored.bin_key == device.bin_key
+    sealed = bytes(stored.secret_sealed)
+    assert stored.bin_key not in sealed and stored.bin_key.hex().encode() not in sealed
+    assert stored.verify_token(pyotp.TOTP(base64.b32encode(stored.bin_key).decode()).now())
+
+
+def test_a_sealed_secret_copied_to_another_app_does_not_open(world):
+    from core.encryption import DecryptionError
+
+    mine = AuthenticatorApp.objects.create(user=world.hr, name="app", confirmed=True)
+    theirs = AuthenticatorApp.objects.create(user=world.manager, name="app", confirmed=True)
+    AuthenticatorApp.objects.filter(pk=theirs.pk).update(secret_sealed=mine.secret_sealed)
+    with pytest.raises(DecryptionError):
+        AuthenticatorApp.objects.get(pk=theirs.pk).bin_key  # noqa: B018
+
+
+def test_the_migration_seals_existing_totp_secrets(world):
+    import importlib
+    from binascii import unhexlify
+
+    from django.apps import apps
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    migration = importlib.import_module("auth2fa.migrations.0007_authenticator_app_sealed_secret")
+    old = TOTPDevice.objects.create(user=world.hr, name="Telefoon", confirmed=True, last_t=123)
+    world.hr.default_factor = old.persistent_id
+    world.hr.save(update_fields=["default_factor"])
+    migration.seal_totp_secrets(apps, None)
+    assert not TOTPDevice.objects.exists()
+    new = AuthenticatorApp.objects.get(user=world.hr)
+    assert (new.name, new.confirmed, new.last_t) == ("Telefoon", True, 123)
+    assert new.bin_key == unhexlify(old.key)  # opens through the model's own sealing
+    assert old.key.encode() not in bytes(new.secret_sealed)
+    world.hr.refresh_from_db()
+    assert world.hr.default_factor == new.persistent_id
+    migration.unseal_totp_secrets(apps, None)  # and back, for a rollback of the release
+    assert TOTPDevice.objects.get(user=world.hr).key == old.key
+    assert not AuthenticatorApp.objects.exists()

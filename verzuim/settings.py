@@ -107,9 +107,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.PrivateCacheMiddleware",  # no-store for every signed-in response
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.TenantScopeMiddleware",
     "audit.middleware.AuditMiddleware",
+    "audit.middleware.AccessDeniedMiddleware",  # every 403/404 to a signed-in user is audited
     # Login, second factor, password expiry, IP range, unplaced roles: one list of checks.
     "verzuim.gate.GateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -361,6 +363,9 @@ LOGGING = {
 BIG_REGISTER_URL = env_str("BIG_REGISTER_URL", "https://api.bigregister.nl/zksrv/soap/4")
 if not BIG_REGISTER_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("BIG_REGISTER_URL must be an http(s) URL.")
+if PRODUCTION and not BIG_REGISTER_URL.startswith("https://"):
+    # BIG numbers and the register's answer decide medical access: never over plain HTTP.
+    raise ImproperlyConfigured("BIG_REGISTER_URL must be an https URL in production.")
 BIG_REGISTER_TIMEOUT = env_int("BIG_REGISTER_TIMEOUT", 10)
 
 # SMS as a second factor. Production sends through an HTTP gateway; development and the demo write
@@ -375,6 +380,9 @@ SMS_BACKEND = env_str(
 )
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms-outbox.txt"))
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+if PRODUCTION and SMS_GATEWAY_URL and not SMS_GATEWAY_URL.startswith("https://"):
+    # The gateway gets phone numbers, login codes and its bearer token.
+    raise ImproperlyConfigured("SMS_GATEWAY_URL must be an https URL in production.")
 SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY_ORIGINATOR = env_str("SMS_GATEWAY_ORIGINATOR", "Verzuim")
 SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 5)  # seconds per attempt

@@ -11,9 +11,8 @@ import time
 import pyotp
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from auth2fa.models import SecurityKey, SMSDevice, SMSMessage
+from auth2fa.models import AuthenticatorApp, SecurityKey, SMSDevice, SMSMessage
 from auth2fa.services import issue_recovery_code
 from auth2fa.stepup import SESSION_VERIFIED_AT
 from tests.browser.conftest import screenshot
@@ -154,7 +153,7 @@ def test_a_key_whose_counter_goes_back_is_refused(page, world, relying_party):
 
 
 def test_recovery_code_after_losing_the_device(page, world):
-    TOTPDevice.objects.create(user=world.hr, name="Oude telefoon", confirmed=True)
+    AuthenticatorApp.objects.create(user=world.hr, name="Oude telefoon", confirmed=True)
     code = issue_recovery_code(user=world.hr)
     log_in(page)
     page.wait_for_url(re.compile(r"/2fa/verify/"))
@@ -165,7 +164,7 @@ def test_recovery_code_after_losing_the_device(page, world):
     page.get_by_label("Herstelcode").fill(code.lower())
     page.get_by_role("button", name="Inloggen met herstelcode").click()
     page.wait_for_url(re.compile(r"/2fa/setup/"))
-    assert not TOTPDevice.objects.filter(user=world.hr).exists()  # the lost device is gone
+    assert not AuthenticatorApp.objects.filter(user=world.hr).exists()  # the lost device is gone
     page.get_by_role("link", name="Authenticator-app").click()
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_role("textbox", name="Code").fill(pyotp.TOTP(secret).now())
@@ -214,7 +213,7 @@ def test_my_account_changes_need_a_fresh_second_factor(page, world, relying_part
     ).click()
     assert page.locator("li", has_text="YubiKey").get_by_text("standaard", exact=True).is_visible()
     page.locator("li", has_text="Telefoon werk").get_by_role("button", name="Verwijderen").click()
-    assert not TOTPDevice.objects.filter(user=world.hr).exists()
+    assert not AuthenticatorApp.objects.filter(user=world.hr).exists()
     # The last factor cannot be removed: there is no button for it.
     assert (
         page.locator("li", has_text="YubiKey").get_by_role("button", name="Verwijderen").count()

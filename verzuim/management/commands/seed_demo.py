@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
@@ -255,6 +255,9 @@ class Command(BaseCommand):
     help = "Create the demo tenants, employees and persona accounts (once) and print the accounts."
 
     def handle(self, *args, **options):
+        # Demo accounts share one published password: never in a real environment.
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo refuses to run in production (VERZUIM_ENV=production).")
         if not Tenant.objects.filter(name="Demo Arbo").exists():
             self.seed()
         self.print_accounts()
