@@ -13,9 +13,9 @@ from decimal import Decimal
 import pyotp
 import pytest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from auth2fa.models import AuthenticatorApp
 from cases.models import AbsenceCase
 from domains.models import Department, ServiceContract
 from employees.models import Employee, EmploymentTerms
@@ -40,10 +40,10 @@ def dutch(day: date) -> str:
 def log_in_with_app(page, user) -> None:
     """Password, then the code of an authenticator app the user already has (a known key)."""
     page.set_default_timeout(10_000)
-    device = TOTPDevice.objects.create(user=user, name="Telefoon", confirmed=True)
+    device = AuthenticatorApp.objects.create(user=user, name="Telefoon", confirmed=True)
     log_in(page, user.email)
     page.wait_for_url(re.compile(r"/2fa/verify/"))
-    secret = base64.b32encode(bytes.fromhex(device.key)).decode()
+    secret = base64.b32encode(device.bin_key).decode()
     page.get_by_role("textbox", name="Code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Controleren").click()
     page.wait_for_url(re.compile(r"://[^/]+/$"))
