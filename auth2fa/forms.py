@@ -11,6 +11,7 @@ from audit.events import record_event
 from audit.models import Action, Outcome
 from auth2fa import services, throttle
 from auth2fa.models import User
+from auth2fa.sms import normalise_mobile_number
 from core.net import address_allowed, client_ip
 
 
@@ -138,8 +139,6 @@ class PhoneNumberForm(forms.Form):
     )
 
     def clean_number(self) -> str:
-        from auth2fa.sms import normalise_mobile_number
-
         return normalise_mobile_number(self.cleaned_data["number"])
 
 

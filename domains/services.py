@@ -8,6 +8,7 @@ from datetime import date
 from functools import partial
 from urllib.parse import urlsplit
 
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,7 +28,7 @@ from audit.events import record_event
 from auth2fa.models import AccountType, User
 from auth2fa.services import require_functional_admin
 from core.accounts import independent_of, is_active_admin
-from core.tenancy import tenant_scope
+from core.tenancy import all_tenants, tenant_scope
 from domains import big_register
 from domains.models import (
     AssignmentStatus,
@@ -426,9 +427,30 @@ def set_big_number(*, user: User, big_number: str, by: User) -> BigRegistration:
 
 
 def _schedule_big_check(registration_pk: int) -> None:
-    from domains.tasks import check_big_registration
-
     check_big_registration.delay(registration_pk)
+
+
+# The tasks live next to the service they run (conventions: pretix's services); domains/tasks.py
+# names them for Celery's autodiscovery, under the names the beat schedule uses.
+
+
+@shared_task(name="domains.tasks.check_big_registration")
+def check_big_registration(registration_pk: int) -> str:
+    with all_tenants():
+        registration = BigRegistration.objects.get(pk=registration_pk)
+        return run_big_check(registration)
+
+
+@shared_task(name="domains.tasks.check_pending_big_registrations")
+def check_pending_big_registrations() -> int:
+    """Retry the lookups that could not be done (register unreachable) or were not done yet."""
+    with all_tenants():
+        waiting = BigRegistration.objects.filter(
+            status__in=[BigCheckStatus.PENDING, BigCheckStatus.UNREACHABLE]
+        )
+        for registration in waiting:
+            run_big_check(registration)
+        return len(waiting)
 
 
 def _activate_awaiting_big(user_id: int) -> int:

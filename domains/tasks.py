@@ -1,27 +1,9 @@
-"""Background tasks of the access layer: checking company doctors' registrations in the BIG
-register."""
+"""The background tasks of the domains app, for Celery's autodiscovery: the BIG-register checks.
 
-from celery import shared_task
+They are defined next to the service they run (domains/services.py), so services and tasks do
+not import each other both ways.
+"""
 
-from core.tenancy import all_tenants
-from domains.models import BigCheckStatus, BigRegistration
-from domains.services import run_big_check
+from domains.services import check_big_registration, check_pending_big_registrations
 
-
-@shared_task
-def check_big_registration(registration_pk: int) -> str:
-    with all_tenants():
-        registration = BigRegistration.objects.get(pk=registration_pk)
-        return run_big_check(registration)
-
-
-@shared_task
-def check_pending_big_registrations() -> int:
-    """Retry the lookups that could not be done (register unreachable) or were not done yet."""
-    with all_tenants():
-        waiting = BigRegistration.objects.filter(
-            status__in=[BigCheckStatus.PENDING, BigCheckStatus.UNREACHABLE]
-        )
-        for registration in waiting:
-            run_big_check(registration)
-        return len(waiting)
+__all__ = ["check_big_registration", "check_pending_big_registrations"]
