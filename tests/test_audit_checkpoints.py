@@ -188,11 +188,8 @@ def test_a_checkpoint_never_moves_backwards():
 def test_two_writers_racing_keep_the_higher_checkpoint():
     """The first writer's upsert (record 10) is uncommitted when the second (record 7) arrives:
     the second waits for the row, then finds 10 and leaves it."""
-    config = connections["default"].settings_dict
-    params = {
-        "host": config["HOST"] or None, "port": config["PORT"] or None,
-        "dbname": config["NAME"], "user": config["USER"], "password": config["PASSWORD"] or None,
-    }  # fmt: skip
+    # Django's own parameters: host and port, or an embedded server's socket in OPTIONS.
+    params = connections["default"].get_connection_params()
     key = uuid.uuid4()
     advance_checkpoint(key, 1, "0" * 64)
     ahead = psycopg.connect(**params)

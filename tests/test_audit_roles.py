@@ -45,11 +45,11 @@ def app_role() -> Iterator[tuple[str, str]]:
 
 
 def connect_as(role: str, password: str) -> psycopg.Connection:
-    config = connections[AUDIT_DB].settings_dict
-    return psycopg.connect(
-        host=config["HOST"] or None, port=config["PORT"] or None, dbname=config["NAME"],
-        user=role, password=password, autocommit=True,
-    )  # fmt: skip
+    # Django's own parameters (host and port, or the Unix socket of an embedded server in
+    # OPTIONS), with the test role as the user.
+    params = connections[AUDIT_DB].get_connection_params()
+    params.update(user=role, password=password, autocommit=True)
+    return psycopg.connect(**params)
 
 
 def stored_event(tenant_key: uuid.UUID) -> None:
