@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.contrib.postgres.indexes import OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -92,7 +93,17 @@ class Employee(TenantOwned):
             models.Index(Lower("surname"), "tenant", name="employee_surname_lower"),
             models.Index(fields=["tenant", "personnel_number"], name="employee_personnel_number"),
             models.Index(fields=["tenant", "birth_date"], name="employee_birth_date"),
-            models.Index(fields=["tenant", "postcode"], name="employee_postcode"),
+            # Prefix searches (postcode "3511", personnel number "100" as UPPER(...) LIKE 'x%'):
+            # pattern operator classes, which LIKE can use whatever the collation. The surname's
+            # substring search has trigram indexes where pg_trgm exists (migration 0006).
+            models.Index(
+                "tenant", OpClass("postcode", name="varchar_pattern_ops"), name="employee_postcode"
+            ),
+            models.Index(
+                "tenant",
+                OpClass(Upper("personnel_number"), name="text_pattern_ops"),
+                name="employee_personnel_number_up",
+            ),
         ]
 
     def __str__(self) -> str:
