@@ -241,36 +241,52 @@ def reject_account(*, user: User, by: User) -> None:
     user.delete()
 
 
-def create_environment(*, name: str, admin_email: str) -> tuple[Tenant, User, list[Role]]:
-    """A new environment (tenant) with its reference roles and a first functional admin.
-
-    The admin's account has no usable password: the password-set e-mail (built on SITE_URL) is
-    the only way in, so nobody, the operator running this included, ever knows the password.
-    """
-    name = name.strip()
-    email = User.objects.normalize_email(admin_email.strip()).lower()
-    if not name:
-        raise ValidationError({"name": _("An environment needs a name.")})
+def _new_admin_address(value: str, field: str) -> str:
+    email = User.objects.normalize_email(value.strip()).lower()
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationError({"admin_email": _("Enter a valid e-mail address.")}) from None
+        raise ValidationError({field: _("Enter a valid e-mail address.")}) from None
+    if User.objects.filter(email=email).exists():
+        raise ValidationError({field: _("An account with this e-mail address already exists.")})
+    return email
+
+
+def create_environment(
+    *, name: str, admin_email: str, second_admin_email: str | None = None
+) -> tuple[Tenant, User, list[Role]]:
+    """A new environment (tenant) with its reference roles and its first functional admin(s).
+
+    The admins' accounts have no usable password: the password-set e-mail (built on SITE_URL)
+    is the only way in, so nobody, the operator running this included, ever knows a password.
+    The four-eyes rules (medical access, new admin accounts, audit exports) need two independent
+    functional admins, and an account the only admin creates can never approve for them: two
+    first admins made here by the operator are independent of each other.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("An environment needs a name.")})
     with transaction.atomic():
+        emails = [_new_admin_address(admin_email, "admin_email")]
+        if second_admin_email:
+            emails.append(_new_admin_address(second_admin_email, "second_admin_email"))
+        if len(set(emails)) != len(emails):
+            raise ValidationError({"second_admin_email": _("The two admins need two addresses.")})
         if Tenant.objects.filter(name__iexact=name).exists():
             raise ValidationError({"name": _("An environment with this name already exists.")})
-        if User.objects.filter(email=email).exists():
-            raise ValidationError(
-                {"admin_email": _("An account with this e-mail address already exists.")}
-            )
         tenant = Tenant.objects.create(name=name)
         with tenant_scope(tenant):
             roles = ensure_reference_roles(tenant)
-            admin = User.objects.create_user(
-                email, None, tenant=tenant, account_type=AccountType.FUNCTIONAL_ADMIN
-            )
+            admins = [
+                User.objects.create_user(
+                    email, None, tenant=tenant, account_type=AccountType.FUNCTIONAL_ADMIN
+                )
+                for email in emails
+            ]
     with tenant_scope(tenant):
-        _send_invitation(admin)
-    return tenant, admin, roles
+        for admin in admins:
+            _send_invitation(admin)
+    return tenant, admins[0], roles
 
 
 @transaction.atomic
@@ -308,6 +324,7 @@ def assign_role(
                 "A person who needs two domains needs two accounts."
             )
         )
+    role = Role.objects.select_for_update().get(pk=role.pk)  # not archived meanwhile
     if role.is_archived:
         raise ValidationError({"role": _("This role is archived: it is assigned to nobody new.")})
     if RoleAssignment.objects.filter(user=user, role=role).exists():
@@ -324,6 +341,8 @@ def assign_role(
     for item in [*employers, *departments, *([provider] if provider else [])]:
         if item.tenant_id != user.tenant_id:
             raise PermissionDenied
+    if any(department.is_closed for department in departments):
+        raise ValidationError(_("A closed department cannot be part of a role's scope."))
     status = (
         AssignmentStatus.AWAITING_APPROVAL
         if role.has_medical_permissions
@@ -349,6 +368,8 @@ def approve_assignment(*, assignment: RoleAssignment, by: User) -> RoleAssignmen
     request. A company doctor becomes active only once the BIG register confirms the number."""
     require_functional_admin(by)
     assignment = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.tenant_id != by.tenant_id:
+        raise PermissionDenied
     if assignment.status != AssignmentStatus.AWAITING_APPROVAL:
         raise ValidationError(_("This request is not waiting for approval."))
     if assignment.requested_by_id == by.pk:
@@ -380,6 +401,8 @@ def approve_assignment(*, assignment: RoleAssignment, by: User) -> RoleAssignmen
 def reject_assignment(*, assignment: RoleAssignment, by: User) -> RoleAssignment:
     require_functional_admin(by)
     assignment = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.tenant_id != by.tenant_id:
+        raise PermissionDenied
     if assignment.status not in (AssignmentStatus.AWAITING_APPROVAL, AssignmentStatus.AWAITING_BIG):
         raise ValidationError(_("This request is not waiting for a decision."))
     if assignment.requested_by_id == by.pk:

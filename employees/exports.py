@@ -46,7 +46,12 @@ def _terms_today(employee: Employee, today: date) -> EmploymentTerms | None:
 
 
 def rows(
-    employees: QuerySet[Employee], *, tenant_id: int, with_bsn: bool, dates_as_text: bool
+    employees: QuerySet[Employee],
+    *,
+    tenant_id: int,
+    with_bsn: bool,
+    dates_as_text: bool,
+    bsn_for: set[int] | None = None,
 ) -> Iterator[list[Any]]:
     """One row per employee, in the order of `columns`; the queries do not grow with the rows
     (terms come prefetched, departments from one lookup)."""
@@ -77,5 +82,7 @@ def rows(
             hours(current.full_time_hours if current else None),
         ]  # fmt: skip
         if with_bsn:
-            row.append(employee.bsn or "")
+            # Only for the employees the exporting user may see a BSN of (selectors.may_see_bsn).
+            shown = bsn_for is not None and employee.pk in bsn_for
+            row.append((employee.bsn or "") if shown else "")
         yield row

@@ -212,6 +212,7 @@ class EmployeeForm(forms.ModelForm):
             del self.fields["remove_bsn"]
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True  # the optimistic lock needs what was shown
         else:
             del self.fields["terms_from"]
 

@@ -112,3 +112,17 @@ def placement_choices(user: User) -> tuple[QuerySet[Employer], QuerySet[Departme
         Q(pk__in=employer_ids) | Q(pk__in=departments.values("employer_id"))
     )
     return employers, departments
+
+
+def may_see_bsn(user: User, permissions: frozenset[str]) -> bool:
+    """The one rule for the BSN, masked or whole: where the environment allows a BSN, a user who
+    may edit this employee (`permissions`: what the user holds on them) — not every role that
+    sees the employee (insurers, company doctors and arbodienst staff never do)."""
+    return bool(user.tenant.bsn_allowed) and Perm.EMPLOYEE_EDIT in permissions
+
+
+def bsn_exportable_ids(user: User) -> set[int]:
+    """The employees whose BSN an export by this user may carry (one query; empty when none)."""
+    if not may_see_bsn(user, access_of(user).permissions):
+        return set()
+    return set(visible_employees(user, Perm.EMPLOYEE_EDIT).values_list("pk", flat=True))

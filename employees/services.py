@@ -7,8 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from celery import shared_task
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
@@ -16,19 +17,21 @@ from guardian.shortcuts import assign_perm, remove_perm
 from audit.codes import Action
 from audit.events import record_event
 from auth2fa.models import User
+from domains.models import Department
 from domains.permissions import Perm
 from domains.services import eligible_case_managers
 from domains.visibility import CASE_MANAGER_GRANT, forget_access
 from employees.models import Employee, EmploymentTerms
-from employees.selectors import employee_access
+from employees.selectors import employee_access, may_see_bsn
 
 KEEP = object()  # "leave the BSN as it is"
 
 
 def _refuse_stale(employee: Employee, version: int | None) -> Employee:
-    """Lock the stored row; a form that showed an older version is refused, not overwritten."""
+    """Lock the stored row; a form that showed an older version (or none) is refused, not
+    overwritten."""
     stored = Employee.objects.select_for_update().get(pk=employee.pk)
-    if version is not None and version != stored.version:
+    if version is None or version != stored.version:
         raise ValidationError(
             _(
                 "Someone else changed this employee after you opened the form. Open it again "
@@ -86,6 +89,11 @@ def save_employee(
         employee.version = stored.version + 1
     if employee.tenant_id != by.tenant_id:
         raise PermissionDenied
+    if employee.department_id is not None:
+        # Locked, so the department cannot be closed while someone is placed in it.
+        department = Department.objects.select_for_update().get(pk=employee.department_id)
+        if department.is_closed:
+            raise ValidationError({"department": _("This department is closed.")})
     if bsn is not KEEP:
         if bsn and not by.tenant.bsn_allowed:
             raise ValidationError({"bsn": _("This environment records no BSN.")})
@@ -135,7 +143,7 @@ def end_employment(*, employee: Employee, by: User, last_day: date, version: int
 
 def reveal_bsn(*, employee: Employee, by: User) -> str:
     """The full BSN, for a user who may edit this employee, as an audited action of its own."""
-    if not by.tenant.bsn_allowed or Perm.EMPLOYEE_EDIT not in employee_access(by, employee):
+    if not may_see_bsn(by, employee_access(by, employee)):
         raise PermissionDenied
     record_event("employee.bsn_reveal", Action.READ, obj=employee, subject=employee)
     return employee.bsn or ""
@@ -159,3 +167,32 @@ def unassign_case_manager(*, employee: Employee, case_manager: User, by: User) -
         raise PermissionDenied
     remove_perm(f"employees.{CASE_MANAGER_GRANT}", case_manager, employee)
     forget_access(case_manager)
+
+
+# Hours that change from a future date change the part-time factor on that date: once an hour
+# is enough, set-based (the terms, not this column, are the history the figures use).
+REFRESH_FACTORS_SQL = """
+UPDATE employees_employee e
+   SET part_time_factor = t.factor
+  FROM (
+        SELECT DISTINCT ON (employee_id) employee_id,
+               LEAST(1, ROUND(contract_hours / full_time_hours, 3)) AS factor
+          FROM employees_employmentterms
+         WHERE valid_from <= %s
+         ORDER BY employee_id, valid_from DESC
+       ) t
+ WHERE e.id = t.employee_id AND e.part_time_factor <> t.factor
+"""
+
+
+def refresh_part_time_factors(on: date | None = None) -> int:
+    """Bring every employee's current part-time factor in line with the terms in force on a day
+    (today); returns how many changed. One statement, whatever the number of employees."""
+    with connection.cursor() as cursor:
+        cursor.execute(REFRESH_FACTORS_SQL, [on or timezone.localdate()])
+        return cursor.rowcount
+
+
+@shared_task(name="employees.tasks.refresh_part_time_factors")
+def refresh_part_time_factors_task() -> int:
+    return refresh_part_time_factors()

@@ -43,7 +43,10 @@ from employees.forms import (
 from employees.models import Employee
 from employees.selectors import (
     assigned_case_managers,
+    bsn_exportable_ids,
+    employee_access,
     employees_visible_to,
+    may_see_bsn,
     placement_choices,
     visible_employee_with_access,
 )
@@ -171,7 +174,7 @@ def employee_detail(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
         {
             "employee": employee,
             "may_edit": Perm.EMPLOYEE_EDIT in may,
-            "bsn_allowed": request.user.tenant.bsn_allowed,
+            "show_bsn": may_see_bsn(request.user, may),
             "terms": employee.terms.order_by("-valid_from"),
             "case_managers": case_managers,
             "case_manager_form": form,
@@ -297,7 +300,11 @@ def employee_end(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
         else:
             messages.success(request, gettext("The end of employment has been recorded."))
             return redirect("employees:detail", key=employee.key)
-    open_case = employee.absence_cases.filter(recovered_on__isnull=True).exists()
+    # Whether someone is sick is only for users who may see cases.
+    open_case = (
+        Perm.CASE_VIEW in employee_access(request.user, employee)
+        and employee.absence_cases.filter(recovered_on__isnull=True).exists()
+    )
     return render(
         request,
         "employees/employee_end.html",
@@ -320,7 +327,8 @@ def _export(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     employees = employees_visible_to(request.user, Perm.EMPLOYEE_EXPORT).order_by(
         "employer__name", "surname", "pk"
     )
-    with_bsn = request.user.tenant.bsn_allowed
+    bsn_for = bsn_exportable_ids(request.user)
+    with_bsn = bool(bsn_for)
     header = exports.columns(with_bsn=with_bsn)
     rows = list(
         exports.rows(
@@ -328,9 +336,13 @@ def _export(request: AuthenticatedRequest, kind: str) -> HttpResponse:
             tenant_id=request.user.tenant_id,
             with_bsn=with_bsn,
             dates_as_text=kind == "csv",
+            bsn_for=bsn_for,
         )
     )
     record_event("employee.export", Action.READ, result_count=len(rows))
+    if with_bsn:  # whole BSNs leaving the system: an event of their own, with how many
+        bsns = sum(1 for row in rows if row[-1])
+        record_event("employee.export_bsn", Action.READ, result_count=bsns)
     filename = f"werknemers-{timezone.localdate():%Y%m%d}.{kind}"
     if kind == "csv":
         return csv_response(filename, header, rows)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import AbsenceCase, CaseCorrection, CaseType, Milestone
+from employees.models import Employee
 from tests.conftest import make_employee, report_sick, report_sick_in_bulk, verified_login
 
 TODAY = timezone.localdate()
@@ -278,3 +279,18 @@ def test_the_insurer_sees_case_facts_but_not_notes_or_contact_details(client, wo
     page = client.get(reverse("cases:detail", kwargs={"key": world.case.key})).content.decode()
     assert "Poortwachter" in page
     assert "0611111111" not in page and "werkhervatting" not in page
+
+
+def test_the_absence_fact_survives_a_deleted_case_while_another_exists(world):
+    second = report_sick(world.employee, date(2025, 1, 6), recovered_on=date(2025, 1, 20))
+    world.case.delete()
+    assert Employee.unscoped.get(pk=world.employee.pk).has_absence_case
+    second.delete()
+    assert not Employee.unscoped.get(pk=world.employee.pk).has_absence_case
+
+
+def test_a_truncate_of_the_cases_clears_the_absence_fact(world):
+    assert Employee.unscoped.filter(has_absence_case=True).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE cases_absencecase CASCADE")
+    assert not Employee.unscoped.filter(has_absence_case=True).exists()

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from auth2fa.models import AccountType, User
+from core.accounts import independent_of
 from domains.models import Role, Tenant
 from domains.permissions import REFERENCE_ROLES
 
@@ -73,3 +74,15 @@ def test_an_invalid_e_mail_address_is_refused(db):
     with pytest.raises(CommandError):
         create("Ongeldig", "geen-adres")
     assert not Tenant.objects.filter(name="Ongeldig").exists()
+
+
+def test_two_first_admins_are_independent_and_can_approve_each_others_requests(db):
+    create("Tweetal", "een@tweetal.nl", "--second-admin", "twee@tweetal.nl")
+    first = User.objects.get(email="een@tweetal.nl")
+    second = User.objects.get(email="twee@tweetal.nl")
+    assert {first.account_type, second.account_type} == {AccountType.FUNCTIONAL_ADMIN}
+    assert independent_of(second, first) and independent_of(first, second)
+    assert sorted(address for message in mail.outbox for address in message.to) == [
+        "een@tweetal.nl",
+        "twee@tweetal.nl",
+    ]

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from audit.models import AuditEvent, OutboxEvent
 from cases.models import AbsenceCase
 from employees.models import Employee, EmploymentTerms
+from employees.services import refresh_part_time_factors
 from tests.conftest import grant, make_user, search, verified_login
 
 TODAY = timezone.localdate()
@@ -300,3 +301,72 @@ def test_the_export_is_audited_with_its_row_count_and_needs_the_permission(
     assert client.get(reverse("employees:export_csv")).status_code == 403
     exported = AuditEvent.objects.using("audit").filter(event_type="employee.export")
     assert [event.result_count for event in exported] == [len(rows) - 1]
+
+
+def test_a_form_without_the_version_it_showed_is_refused(hr_client, world):
+    url = reverse("employees:edit", kwargs={"key": world.healthy.key})
+    data = edit_data(world.healthy, first_name="Zonder")
+    del data["version"]
+    assert hr_client.post(url, data).status_code == 200
+    world.healthy.refresh_from_db()
+    assert world.healthy.first_name != "Zonder"
+
+
+def test_nobody_is_placed_in_a_closed_department(hr_client, world):
+    world.kantoor.closed_on = TODAY - timedelta(days=1)
+    world.kantoor.save()
+    url = reverse("employees:edit", kwargs={"key": world.employee.key})
+    response = hr_client.post(url, edit_data(world.employee, department=world.kantoor.pk))
+    assert response.status_code == 200
+    world.employee.refresh_from_db()
+    assert world.employee.department_id == world.department.pk
+
+
+def test_an_exporter_who_may_not_edit_gets_no_bsn(client, world):
+    world.employee.set_bsn("111222333")
+    world.employee.save()
+    exporter = make_user(world.tenant, "teamleider@a.test")
+    grant(exporter, world.roles["arbo-teamleider"], provider=world.arbo)
+    verified_login(client, exporter)
+    rows = read_csv(client.get(reverse("employees:export_csv")))
+    assert "BSN" not in rows[0] and all("111222333" not in row for row in rows)
+
+
+def test_hr_exporting_bsns_is_an_event_of_its_own(hr_client, world):
+    world.employee.set_bsn("111222333")
+    world.employee.save()
+    rows = read_csv(hr_client.get(reverse("employees:export_csv")))
+    assert rows[0][-1] == "BSN"
+    jansen = next(row for row in rows if row[0] == str(world.employee.key))
+    assert jansen[-1] == "111222333"
+    event = AuditEvent.objects.using("audit").get(event_type="employee.export_bsn")
+    assert event.result_count == sum(1 for row in rows[1:] if row[-1])
+
+
+def test_the_end_page_tells_of_an_open_case_only_to_those_who_see_cases(client, world):
+    from domains.models import Role
+    from domains.permissions import Perm
+
+    role = Role.objects.create(
+        tenant=world.tenant, name="Alleen stamgegevens", domain="werkgever",
+        permissions=[Perm.EMPLOYEE_VIEW, Perm.EMPLOYEE_EDIT],
+    )  # fmt: skip
+    editor = make_user(world.tenant, "stam@a.test")
+    grant(editor, role, employers=[world.employer])
+    verified_login(client, editor)
+    page = client.get(reverse("employees:end", kwargs={"key": world.employee.key}))
+    assert page.status_code == 200 and "vangnet" not in page.content.decode()
+
+
+def test_hours_from_a_future_date_change_the_factor_on_that_date(hr_client, world):
+    hr_client.post(reverse("employees:create"), new_employee_data(world))
+    employee = Employee.objects.get(personnel_number="N-001")
+    later = TODAY + timedelta(days=10)
+    url = reverse("employees:edit", kwargs={"key": employee.key})
+    hr_client.post(url, edit_data(employee, contract_hours="20", terms_from=later.isoformat()))
+    employee.refresh_from_db()
+    assert employee.part_time_factor == Decimal("0.800")  # not yet
+    assert refresh_part_time_factors(on=TODAY) == 0
+    assert refresh_part_time_factors(on=later) == 1
+    employee.refresh_from_db()
+    assert employee.part_time_factor == Decimal("0.500")

@@ -235,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900,
     },
     "drain-audit-outbox": {"task": "audit.tasks.drain_outbox", "schedule": 60},
+    "refresh-part-time-factors": {
+        "task": "employees.tasks.refresh_part_time_factors",
+        "schedule": 3600,
+    },
     "remove-expired-audit-exports": {
         "task": "audit.tasks.remove_expired_exports",
         "schedule": 3600,

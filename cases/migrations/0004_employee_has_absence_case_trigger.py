@@ -6,8 +6,9 @@ SQL = """
 CREATE FUNCTION cases_keep_has_absence_case() RETURNS trigger AS $$
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE employees_employee SET has_absence_case = true
-         WHERE id = NEW.employee_id AND NOT has_absence_case;
+        -- Always update (and so lock) the employee row: a case inserted while another of the
+        -- same employee is deleted must not leave the flag false after both commit.
+        UPDATE employees_employee SET has_absence_case = true WHERE id = NEW.employee_id;
     END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
         IF TG_OP = 'DELETE' OR OLD.employee_id <> NEW.employee_id THEN
@@ -38,11 +39,24 @@ CREATE TRIGGER cases_absencecase_has_absence_case
 AFTER INSERT OR DELETE OR UPDATE OF employee_id ON cases_absencecase
 FOR EACH ROW EXECUTE FUNCTION cases_keep_has_absence_case();
 
+CREATE FUNCTION cases_truncate_has_absence_case() RETURNS trigger AS $$
+BEGIN
+    UPDATE employees_employee SET has_absence_case = false WHERE has_absence_case;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER cases_absencecase_truncated
+AFTER TRUNCATE ON cases_absencecase
+FOR EACH STATEMENT EXECUTE FUNCTION cases_truncate_has_absence_case();
+
 UPDATE employees_employee e SET has_absence_case = true
  WHERE EXISTS (SELECT 1 FROM cases_absencecase c WHERE c.employee_id = e.id);
 """
 
 REVERSE_SQL = """
+DROP TRIGGER IF EXISTS cases_absencecase_truncated ON cases_absencecase;
+DROP FUNCTION IF EXISTS cases_truncate_has_absence_case();
 DROP TRIGGER IF EXISTS cases_absencecase_has_absence_case ON cases_absencecase;
 DROP FUNCTION IF EXISTS cases_keep_has_absence_case();
 DROP TRIGGER IF EXISTS employees_employee_has_absence_case ON employees_employee;

@@ -18,10 +18,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name", help="the environment's name, unique")
         parser.add_argument("admin_email", help="the e-mail address of the first functional admin")
+        parser.add_argument(
+            "--second-admin",
+            dest="second_admin_email",
+            default=None,
+            help="a second functional admin: the four-eyes approvals need two independent admins",
+        )
 
-    def handle(self, *args, name: str, admin_email: str, **options):
+    def handle(self, *args, name: str, admin_email: str, second_admin_email=None, **options):
         try:
-            tenant, admin, roles = create_environment(name=name, admin_email=admin_email)
+            tenant, admin, roles = create_environment(
+                name=name, admin_email=admin_email, second_admin_email=second_admin_email
+            )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(f"Created environment {tenant.name!r} (key {tenant.key}).")
@@ -30,3 +38,12 @@ class Command(BaseCommand):
             f"Functional admin {admin.email}: no password yet; an e-mail with a link to choose "
             f"one was sent (links on {settings.SITE_URL})."
         )
+        if second_admin_email:
+            self.stdout.write(
+                f"Second functional admin {second_admin_email}: invited the same way."
+            )
+        else:
+            self.stdout.write(
+                "Only one functional admin: approvals need a second, independent one "
+                "(--second-admin)."
+            )
