@@ -515,6 +515,8 @@ def notify_admins_of_medical_access(assignment_pk: int) -> int:
             tenant_id=assignment.tenant_id,
             account_type=AccountType.FUNCTIONAL_ADMIN,
             is_active=True,
+            is_blocked=False,
+            awaiting_approval=False,
         ).values_list("email", flat=True)
     )
     if not admins:
