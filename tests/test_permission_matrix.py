@@ -416,6 +416,7 @@ MATRIX = {
     "domains:tenant_settings": Entry(expect=only_admins(200)),
     "domains:sms_costs": Entry(expect=only_admins(200)),
     "domains:sms_costs_csv": Entry(expect=only_admins(200)),
+    "retention:policy": Entry(expect=only_admins(200)),
 }
 ROUTES = {route.name: route for route in all_routes()}
 

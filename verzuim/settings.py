@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "domains",
     "employees",
     "cases",
+    "retention",
     "auth2fa",
     "audit",
     "auditlog",  # its change capture (diff) and, for the benchmark, its access logging

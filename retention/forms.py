@@ -1,0 +1,53 @@
+"""Forms of the retention screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from retention.models import ALLOWED_START_EVENTS, MAX_YEARS, Category, StartEvent, Term
+from retention.services import check_term
+
+
+class PolicyForm(forms.Form):
+    """One years field and one start-event field per category."""
+
+    def __init__(self, *args: Any, terms: dict[str, Term], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for category in Category:
+            term = terms[category]
+            years = forms.IntegerField(
+                label=_("Years"), min_value=1, max_value=MAX_YEARS, initial=term.years
+            )
+            start = forms.ChoiceField(
+                label=_("Counted from"),
+                choices=[(e, StartEvent(e).label) for e in ALLOWED_START_EVENTS[category]],
+                initial=term.start_event,
+            )
+            self.fields[f"{category}_years"] = years
+            self.fields[f"{category}_start"] = start
+            self.rows.append((category.label, self[f"{category}_years"], self[f"{category}_start"]))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for term in self.terms():
+            try:
+                check_term(term)
+            except ValidationError as error:
+                self.add_error(f"{term.category}_years", error)
+        return data
+
+    def terms(self) -> list[Term]:
+        return [
+            Term(
+                category,
+                self.cleaned_data[f"{category}_years"],
+                self.cleaned_data[f"{category}_start"],
+            )
+            for category in Category.values
+            if f"{category}_years" in self.cleaned_data and f"{category}_start" in self.cleaned_data
+        ]

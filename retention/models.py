@@ -1,0 +1,102 @@
+"""Retention terms per tenant and data category (sources: ../shared/reference/retention.md).
+
+The AVG sets no fixed terms; they come from the AP policy rules "De zieke werknemer" (absence
+data at most 2 years after employment ends), the ERD-ZW regulation (5 years), vendor practice
+for the WGA file (10 years) and art. 7:454 lid 3 BW for the medical file (20 years since
+1 January 2020, counted from the file's last change). A tenant may change a term within what
+the law allows (LEGAL_MINIMUM_YEARS, LEGAL_MAXIMUM_YEARS); a row exists only for a term a
+functional admin saved, the defaults apply otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TenantOwned
+
+
+class Category(models.TextChoices):
+    ABSENCE = "absence", _("Absence and re-integration data")
+    MASTER_DATA = "master_data", _("Employee master data")
+    ERD_ZW = "erd_zw", _("Own-risk bearer Sickness Benefits Act (ERD-ZW) data")
+    WGA = "wga", _("WGA data")
+    MEDICAL = "medical", _("Medical file")
+    SIGN_IN = "sign_in", _("SMS and sign-in records naming the person")
+
+
+class StartEvent(models.TextChoices):
+    EMPLOYMENT_END = "employment_end", _("End of employment")
+    RECOVERY = "recovery", _("Recovery (end of the last case)")
+    LAST_CHANGE = "last_change", _("Last change to the file")
+
+
+@dataclass(frozen=True)
+class Term:
+    category: str
+    years: int
+    start_event: str
+
+    @property
+    def category_label(self) -> str:
+        return str(Category(self.category).label)
+
+    @property
+    def start_event_label(self) -> str:
+        return str(StartEvent(self.start_event).label)
+
+
+# The legal defaults. ERD-ZW and WGA count from the end of the case as the design card says
+# (sources differ: VerzuimSignaal counts from the end of employment; a tenant may choose that).
+DEFAULT_TERMS: dict[str, Term] = {
+    Category.ABSENCE: Term(Category.ABSENCE, 2, StartEvent.EMPLOYMENT_END),
+    Category.MASTER_DATA: Term(Category.MASTER_DATA, 2, StartEvent.EMPLOYMENT_END),
+    Category.ERD_ZW: Term(Category.ERD_ZW, 5, StartEvent.RECOVERY),
+    Category.WGA: Term(Category.WGA, 10, StartEvent.RECOVERY),
+    Category.MEDICAL: Term(Category.MEDICAL, 20, StartEvent.LAST_CHANGE),
+    Category.SIGN_IN: Term(Category.SIGN_IN, 2, StartEvent.EMPLOYMENT_END),
+}
+# The start events that make sense per category: the medical file's term runs from its last
+# change by law (since 2020); master data and sign-in records exist as long as the employment.
+ALLOWED_START_EVENTS: dict[str, tuple[str, ...]] = {
+    Category.ABSENCE: (StartEvent.EMPLOYMENT_END, StartEvent.RECOVERY),
+    Category.MASTER_DATA: (StartEvent.EMPLOYMENT_END,),
+    Category.ERD_ZW: (StartEvent.RECOVERY, StartEvent.EMPLOYMENT_END),
+    Category.WGA: (StartEvent.RECOVERY, StartEvent.EMPLOYMENT_END),
+    Category.MEDICAL: (StartEvent.LAST_CHANGE,),
+    Category.SIGN_IN: (StartEvent.EMPLOYMENT_END,),
+}
+# Statutory obligations to keep at least this long (ERD-ZW regulation art. 3 lid 2; art. 7:454
+# lid 3 BW), and the AP's maximum for absence data (longer only under a hold).
+LEGAL_MINIMUM_YEARS: dict[str, int] = {Category.ERD_ZW: 5, Category.MEDICAL: 20}
+LEGAL_MAXIMUM_YEARS: dict[str, int] = {Category.ABSENCE: 2}
+MAX_YEARS = 100
+
+
+class RetentionTerm(TenantOwned):
+    """A tenant's own term for one category (absent: the default applies)."""
+
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    years = models.PositiveSmallIntegerField(
+        _("years"), validators=[MinValueValidator(1), MaxValueValidator(MAX_YEARS)]
+    )
+    start_event = models.CharField(_("counted from"), max_length=20, choices=StartEvent.choices)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("retention term")
+        verbose_name_plural = _("retention terms")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "category"], name="one_retention_term_per_category"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Retention term {self.key}"
+
+    @property
+    def term(self) -> Term:
+        return Term(self.category, self.years, self.start_event)
