@@ -12,5 +12,5 @@ class RetentionConfig(AppConfig):
         from audit.capture import track
         from retention import models
 
-        for model in (models.RetentionTerm,):
+        for model in (models.RetentionTerm, models.LegalHold):
             track(model)

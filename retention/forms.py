@@ -6,9 +6,19 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from retention.models import ALLOWED_START_EVENTS, MAX_YEARS, Category, StartEvent, Term
+from cases.models import AbsenceCase
+from employees.models import Employee
+from retention.models import (
+    ALLOWED_START_EVENTS,
+    MAX_YEARS,
+    Category,
+    HoldReason,
+    StartEvent,
+    Term,
+)
 from retention.services import check_term
 
 
@@ -51,3 +61,27 @@ class PolicyForm(forms.Form):
             for category in Category.values
             if f"{category}_years" in self.cleaned_data and f"{category}_start" in self.cleaned_data
         ]
+
+
+class CaseChoiceField(forms.ModelChoiceField):
+    """Cases by their first sick day (nothing else about them)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return _("Absence from %(date)s") % {"date": date_format(obj.first_sick_day)}
+
+
+class HoldForm(forms.Form):
+    case = CaseChoiceField(
+        label=_("Absence case"),
+        queryset=AbsenceCase.unscoped.none(),
+        required=False,
+        empty_label=_("All of the employee's data"),
+    )
+    reason = forms.ChoiceField(label=_("Reason"), choices=HoldReason.choices)
+    ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, employee: Employee, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["case"]
+        assert isinstance(field, CaseChoiceField)  # noqa: S101 - narrows the type
+        field.queryset = AbsenceCase.objects.filter(employee=employee)

@@ -10,13 +10,20 @@ functional admin saved, the defaults apply otherwise.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import date
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import AbsenceCase
 from core.models import TenantOwned
+from employees.models import Employee
 
 
 class Category(models.TextChoices):
@@ -100,3 +107,58 @@ class RetentionTerm(TenantOwned):
     @property
     def term(self) -> Term:
         return Term(self.category, self.years, self.start_event)
+
+
+class HoldReason(models.TextChoices):
+    """Why data is kept past its term: the AP allows it while a dispute is not settled."""
+
+    BENEFIT_DISPUTE = "benefit_dispute", _("Dispute about a benefit")
+    LABOUR_CONFLICT = "labour_conflict", _("Labour conflict")
+    WAGE_SANCTION = "wage_sanction", _("Wage sanction (loonsanctie) procedure")
+
+
+class LegalHold(TenantOwned):
+    """A hold on an employee's data (or on one case) that suspends its deletion until its end
+    date or until lifted. Kept for the record after it ends (it names no personal data)."""
+
+    employee = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, related_name="legal_holds", verbose_name=_("employee")
+    )
+    case = models.ForeignKey(
+        AbsenceCase,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legal_holds",
+        verbose_name=_("absence case"),
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=HoldReason.choices)
+    ends_on = models.DateField(_("until"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(auto_now_add=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-placed_at"]
+        indexes = [models.Index(fields=["tenant", "ends_on"], name="legal_hold_ends_on")]
+
+    def __str__(self) -> str:
+        return f"Legal hold {self.key}"
+
+    def audit_subject_key(self) -> uuid.UUID | None:
+        return Employee.unscoped.filter(pk=self.employee_id).values_list("key", flat=True).first()
+
+    def is_active(self, today: date | None = None) -> bool:
+        """Suspends deletion today: not lifted, and its end date not passed."""
+        return self.lifted_at is None and self.ends_on >= (today or timezone.localdate())
+
+    @staticmethod
+    def active_condition(today: date | None = None) -> Q:
+        return Q(lifted_at__isnull=True, ends_on__gte=today or timezone.localdate())

@@ -1,18 +1,24 @@
-"""Writes of the retention app: the tenant's terms."""
+"""Writes of the retention app: the tenant's terms, legal holds."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from auth2fa.models import User
+from cases.models import AbsenceCase
+from employees.models import Employee
 from retention.models import (
     ALLOWED_START_EVENTS,
     LEGAL_MAXIMUM_YEARS,
     LEGAL_MINIMUM_YEARS,
     Category,
+    LegalHold,
     RetentionTerm,
     Term,
 )
@@ -58,3 +64,37 @@ def save_terms(*, tenant: Any, terms: list[Term]) -> list[str]:
         )
         changed.append(term.category)
     return changed
+
+
+@transaction.atomic
+def place_hold(
+    *,
+    employee: Employee,
+    by: User,
+    reason: str,
+    ends_on: date,
+    case: AbsenceCase | None = None,
+) -> LegalHold:
+    """Suspend deletion of the employee's data (or of one case) until `ends_on`."""
+    if ends_on < timezone.localdate():
+        raise ValidationError(_("A legal hold cannot end in the past."))
+    if case is not None and case.employee_id != employee.pk:
+        raise ValidationError(_("That case is not this employee's."))
+    return LegalHold.objects.create(
+        tenant_id=employee.tenant_id,
+        employee=employee,
+        case=case,
+        reason=reason,
+        ends_on=ends_on,
+        placed_by=by,
+    )
+
+
+@transaction.atomic
+def lift_hold(*, hold: LegalHold, by: User) -> None:
+    """End a hold before its date (the dispute is settled). The row stays, for the record."""
+    if hold.lifted_at is not None:
+        raise ValidationError(_("This legal hold has been lifted already."))
+    hold.lifted_at = timezone.now()
+    hold.lifted_by = by
+    hold.save(update_fields=["lifted_at", "lifted_by"])

@@ -7,4 +7,6 @@ from retention import views
 app_name = "retention"
 urlpatterns = [
     path("policy/", views.policy, name="policy"),
+    path("employees/<uuid:key>/holds/", views.holds, name="holds"),
+    path("holds/<uuid:key>/lift/", views.hold_lift, name="hold_lift"),
 ]
