@@ -162,3 +162,32 @@ class LegalHold(TenantOwned):
     @staticmethod
     def active_condition(today: date | None = None) -> Q:
         return Q(lifted_at__isnull=True, ends_on__gte=today or timezone.localdate())
+
+
+class RetentionDue(TenantOwned):
+    """What the nightly scan found for one employee and category: when the term started, the
+    date the data becomes deletable (empty while that is not known yet: still employed, a case
+    still open) and whether a legal hold suspends it. Written only by retention/scan.py; it
+    marks, it never deletes."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    years = models.PositiveSmallIntegerField(_("years"))
+    start_event = models.CharField(_("counted from"), max_length=20, choices=StartEvent.choices)
+    started_on = models.DateField(null=True)
+    deletable_on = models.DateField(_("deletable from"), null=True)
+    on_hold = models.BooleanField(default=False)
+    scanned_at = models.DateTimeField()
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "category"], name="one_retention_result_per_category"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "category", "deletable_on"], name="retention_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Retention result {self.key}"

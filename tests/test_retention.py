@@ -1,18 +1,39 @@
-"""Retention (issue 14): the tenant's terms per category, legal holds."""
+"""Retention (issue 14): the tenant's terms per category, legal holds, the nightly scan."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import OutboxEvent
-from retention.models import DEFAULT_TERMS, Category, LegalHold, RetentionTerm, StartEvent
+from cases.models import (
+    AbsenceCase,
+    AbsencePeriod,
+    CaseDocument,
+    MedicalDocument,
+    MedicalNote,
+    Milestone,
+)
+from domains.models import Employer
+from employees.models import Employee
+from retention.models import (
+    DEFAULT_TERMS,
+    Category,
+    LegalHold,
+    RetentionDue,
+    RetentionTerm,
+    StartEvent,
+    Term,
+)
+from retention.scan import scan_all_tenants, scan_tenant
 from retention.selectors import terms_of
-from retention.services import place_hold
-from tests.conftest import verified_login
+from retention.services import lift_hold, place_hold, save_terms
+from tests.conftest import make_employee, report_sick, verified_login
 
 
 def policy_post(**overrides):
@@ -186,3 +207,142 @@ def test_the_migration_gives_existing_reference_roles_the_retention_rights(world
     doctor.refresh_from_db()
     assert "retention.manage" in hr.permissions
     assert "retention.medical" in doctor.permissions
+
+
+# --- 3. the nightly scan ------------------------------------------------------------------------
+
+
+def due_of(employee) -> dict[str, RetentionDue]:
+    return {row.category: row for row in RetentionDue.objects.filter(employee=employee)}
+
+
+def leaver(world, *, left: date, sick: date, recovered: date, employer=None, **fields):
+    person = make_employee(
+        employer or world.employer, employment_start=date(2000, 1, 1), employment_end=left,
+        **fields,
+    )  # fmt: skip
+    report_sick(person, sick, recovered_on=recovered)
+    return person
+
+
+def test_the_scan_dates_a_leavers_absence_data_two_years_after_employment_ends(world):
+    person = leaver(
+        world, left=date(2022, 3, 31), sick=date(2021, 5, 3), recovered=date(2021, 6, 1)
+    )
+    scan_tenant(world.tenant, today=date(2026, 11, 30))
+    due = due_of(person)
+    assert set(due) == {"absence", "master_data"}
+    assert due["absence"].started_on == date(2022, 3, 31)
+    assert due["absence"].deletable_on == date(2024, 3, 31)
+    assert due["master_data"].deletable_on == date(2024, 3, 31)
+    assert not due["absence"].on_hold
+
+
+def test_nothing_is_deletable_while_employed_or_while_a_case_is_open(world):
+    scan_tenant(world.tenant, today=date(2026, 11, 30))
+    employed = due_of(world.employee)  # employed, with an open case
+    assert employed["absence"].deletable_on is None
+    assert employed["master_data"].deletable_on is None
+    assert set(due_of(world.healthy)) == {"master_data"}  # no case: no absence data
+
+
+def test_erd_zw_data_keeps_the_case_data_five_years_after_recovery(world):
+    erd = Employer.objects.create(tenant=world.tenant, name="ERD BV", own_risk_zw=True)
+    person = leaver(
+        world, employer=erd, left=date(2021, 12, 31), sick=date(2021, 9, 1),
+        recovered=date(2021, 10, 1),
+    )  # fmt: skip
+    scan_tenant(world.tenant, today=date(2026, 11, 30))
+    due = due_of(person)
+    assert due["erd_zw"].started_on == date(2021, 10, 1)
+    # The cases are one set of rows: absence data goes with the ERD-ZW term, the latest.
+    assert due["absence"].deletable_on == due["erd_zw"].deletable_on == date(2026, 10, 1)
+    assert due["master_data"].deletable_on == date(2026, 10, 1)
+
+
+def test_wga_data_applies_after_104_weeks_at_an_own_risk_bearer_for_the_wga(world):
+    wga = Employer.objects.create(tenant=world.tenant, name="WGA BV", own_risk_wga=True)
+    short = leaver(
+        world, employer=wga, left=date(2020, 1, 31), sick=date(2019, 1, 1),
+        recovered=date(2019, 2, 1),
+    )  # fmt: skip
+    long = leaver(
+        world, employer=wga, left=date(2020, 1, 31), sick=date(2016, 1, 1),
+        recovered=date(2018, 3, 1),
+    )  # fmt: skip
+    scan_tenant(world.tenant, today=date(2026, 11, 30))
+    assert "wga" not in due_of(short)
+    assert due_of(long)["wga"].deletable_on == date(2028, 3, 1)
+    assert due_of(long)["absence"].deletable_on == date(2028, 3, 1)
+
+
+def test_the_medical_file_runs_twenty_years_from_its_last_change(world):
+    person = leaver(
+        world, left=date(2003, 1, 31), sick=date(2002, 1, 1), recovered=date(2002, 3, 1)
+    )
+    case = person.absence_cases.get()
+    note = MedicalNote.objects.create(tenant=world.tenant, case=case, text="x", author=world.hr)
+    MedicalNote.objects.filter(pk=note.pk).update(created_at=datetime(2004, 5, 6, 12, tzinfo=UTC))
+    scan_tenant(world.tenant, today=date(2026, 11, 30))
+    due = due_of(person)
+    assert due["medical"].started_on == date(2004, 5, 6)
+    assert due["medical"].deletable_on == date(2024, 5, 6)
+    assert due["absence"].deletable_on == date(2005, 1, 31)
+    assert due["master_data"].deletable_on == date(2024, 5, 6)  # the employee row goes last
+
+
+def test_a_tenants_own_term_is_used(world):
+    person = leaver(
+        world, left=date(2022, 3, 31), sick=date(2021, 5, 3), recovered=date(2021, 6, 1)
+    )
+    save_terms(tenant=world.tenant, terms=[Term("absence", 1, "recovery")])
+    scan_tenant(world.tenant, today=date(2026, 11, 30))
+    assert due_of(person)["absence"].deletable_on == date(2022, 6, 1)
+
+
+def test_an_active_hold_marks_the_employee_and_an_ended_one_does_not(world):
+    person = leaver(
+        world, left=date(2022, 3, 31), sick=date(2021, 5, 3), recovered=date(2021, 6, 1)
+    )
+    hold = place_hold(
+        employee=person, by=world.hr, reason="labour_conflict", ends_on=date(2099, 1, 1),
+        case=person.absence_cases.get(),
+    )  # fmt: skip
+    scan_tenant(world.tenant)
+    assert all(row.on_hold for row in due_of(person).values())
+    lift_hold(hold=hold, by=world.hr)
+    scan_tenant(world.tenant)
+    assert not any(row.on_hold for row in due_of(person).values())
+
+
+def test_the_scan_only_marks_and_touches_no_other_tenant(world):
+    leaver(world, left=date(2022, 3, 31), sick=date(2021, 5, 3), recovered=date(2021, 6, 1))
+    counted = (Employee, AbsenceCase, AbsencePeriod, MedicalDocument, CaseDocument, Milestone)
+    before = [model.objects.count() for model in counted]
+    scan_all_tenants()
+    assert [model.objects.count() for model in counted] == before
+    assert RetentionDue.objects.filter(tenant=world.other_tenant).exists()
+    scan_tenant(world.tenant)
+    assert RetentionDue.objects.filter(tenant=world.other_tenant).exists()
+
+
+def test_the_scan_is_a_nightly_beat_entry(settings):
+    entries = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "retention.tasks.scan_all_tenants" in entries
+    from verzuim.celery import app
+
+    app.loader.import_default_modules()
+    assert "retention.tasks.scan_all_tenants" in app.tasks
+
+
+def test_the_scans_query_count_does_not_grow_with_the_data(world):
+    with CaptureQueriesContext(connection) as small:
+        scan_tenant(world.tenant)
+    people = [
+        leaver(world, left=date(2022, 3, 31), sick=date(2021, 5, 3), recovered=date(2021, 6, 1))
+        for _ in range(20)
+    ]
+    with CaptureQueriesContext(connection) as large:
+        stored = scan_tenant(world.tenant)
+    assert len(large) == len(small)
+    assert stored >= 2 * len(people)
