@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import AbsenceCase
+from domains.models import Department, Employer
 from employees.models import Employee
 from retention.models import (
     ALLOWED_START_EVENTS,
@@ -85,3 +86,37 @@ class HoldForm(forms.Form):
         field = self.fields["case"]
         assert isinstance(field, CaseChoiceField)  # noqa: S101 - narrows the type
         field.queryset = AbsenceCase.objects.filter(employee=employee)
+
+
+class OverviewFilterForm(forms.Form):
+    PAST_CHOICES = [
+        ("0", _("Past its term")),
+        ("90", _("More than 3 months past")),
+        ("365", _("More than a year past")),
+        ("730", _("More than two years past")),
+    ]
+
+    employer = forms.ModelChoiceField(
+        label=_("Employer"), queryset=Employer.unscoped.none(), required=False
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.unscoped.none(), required=False
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("All"))] + Category.choices, required=False
+    )
+    past = forms.ChoiceField(label=_("How long past"), choices=PAST_CHOICES, required=False)
+
+    def __init__(self, *args: Any, tenant: Any, categories: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)  # noqa: S101 - narrows the type
+        category.choices = [("", _("All"))] + [
+            (value, label) for value, label in Category.choices if value in categories
+        ]
+        employer = self.fields["employer"]
+        department = self.fields["department"]
+        assert isinstance(employer, forms.ModelChoiceField)  # noqa: S101 - narrows the type
+        assert isinstance(department, forms.ModelChoiceField)  # noqa: S101
+        employer.queryset = Employer.objects.filter(tenant=tenant)
+        department.queryset = Department.objects.filter(tenant=tenant).select_related("employer")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.events import record_read
@@ -15,9 +17,12 @@ from auth2fa.http import AuthenticatedRequest
 from core.forms import show_errors
 from domains.access import functional_admin_required, permission_required
 from domains.permissions import Perm
+from domains.visibility import access_of
 from retention import selectors, services
-from retention.forms import HoldForm, PolicyForm
+from retention.forms import HoldForm, OverviewFilterForm, PolicyForm
 from retention.selectors import terms_of
+
+PAGE_SIZE = 50
 
 
 @functional_admin_required
@@ -73,3 +78,67 @@ def hold_lift(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
         return redirect("retention:holds", key=hold.employee.key)
     record_read("legal_hold.view", obj=hold, subject=hold.employee)
     return render(request, "retention/hold_lift.html", {"hold": hold})
+
+
+def _may_review(request: AuthenticatedRequest) -> None:
+    permissions = access_of(request.user).permissions
+    if not {Perm.RETENTION_MANAGE, Perm.RETENTION_MEDICAL} & permissions:
+        raise PermissionDenied
+
+
+def overview(request: AuthenticatedRequest) -> HttpResponse:
+    """Data past its term, per employee and category: keys and counts, no names (those only on
+    the detail page). Werkgever: every category but the medical file; bedrijfsarts: that one."""
+    _may_review(request)
+    today = timezone.localdate()
+    form = OverviewFilterForm(
+        request.GET or None,
+        tenant=request.user.tenant,
+        categories=selectors.categories_visible_to(request.user),
+    )
+    rows = selectors.due_visible_to(request.user)
+    min_days = 0
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["employer"]:
+            rows = rows.filter(employee__employer=data["employer"])
+        if data["department"]:
+            rows = rows.filter(employee__department__path__startswith=data["department"].path)
+        if data["category"]:
+            rows = rows.filter(category=data["category"])
+        min_days = int(data["past"] or 0)
+    rows = selectors.past_term(rows, today=today, min_days_past=min_days)
+    page = Paginator(rows.order_by("deletable_on", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    record_read("retention.overview", result_count=page.paginator.count)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "retention/overview.html",
+        {"form": form, "page": page, "today": today, "query": query.urlencode()},
+    )
+
+
+def employee_detail(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
+    """One employee: each category the user may see, its term, start event, the date its data
+    becomes deletable, and the holds that suspend deletion."""
+    _may_review(request)
+    found = selectors.due_employee(request.user, key)
+    if found is None:
+        raise Http404
+    employee, rows = found
+    record_read("retention.employee", obj=employee, subject=employee)
+    may_hold = Perm.RETENTION_MANAGE in access_of(request.user).permissions
+    return render(
+        request,
+        "retention/employee.html",
+        {
+            "employee": employee,
+            "rows": rows,
+            "holds": [h for h in selectors.holds_of(employee) if h.is_active()],
+            "may_hold": may_hold,
+            "today": timezone.localdate(),
+        },
+    )

@@ -435,6 +435,14 @@ MATRIX = {
         kwargs=lambda world, scope: {"key": employee(world, scope).key},
         expect=scoped(hr=(200, 200, 404), outsider=(404, 404, 200)),
     ),
+    # The overview: werkgever and bedrijfsarts retention rights (each its own categories).
+    "retention:overview": Entry(
+        expect={**everyone(403), "hr": 200, "bedrijfsarts": 200, "outsider": 200}
+    ),
+    "retention:employee": Entry(
+        kwargs=lambda world, scope: {"key": employee(world, scope).key},
+        expect=scoped(hr=(200, 200, 404), bedrijfsarts=(200, 404, 404), outsider=(404, 404, 200)),
+    ),
     "retention:hold_lift": Entry(
         kwargs=hold_of, expect=scoped(hr=(200, 200, 404), outsider=(404, 404, 200))
     ),

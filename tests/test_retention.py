@@ -346,3 +346,101 @@ def test_the_scans_query_count_does_not_grow_with_the_data(world):
         stored = scan_tenant(world.tenant)
     assert len(large) == len(small)
     assert stored >= 2 * len(people)
+
+
+# --- 4. the overview ----------------------------------------------------------------------------
+
+
+def overview(client, **params):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    return client.get(reverse("retention:overview"), params)
+
+
+def with_medical_file(world, person, when=datetime(2004, 5, 6, 12, tzinfo=UTC)):
+    case = person.absence_cases.get()
+    note = MedicalNote.objects.create(tenant=world.tenant, case=case, text="x", author=world.hr)
+    MedicalNote.objects.filter(pk=note.pk).update(created_at=when)
+
+
+def test_hr_sees_employees_past_their_term_by_key_without_names_nor_the_medical_file(client, world):
+    person = leaver(
+        world, left=date(2003, 1, 31), sick=date(2002, 1, 1), recovered=date(2002, 3, 1),
+        surname="Vertrokken", department=world.kantoor,
+    )  # fmt: skip
+    with_medical_file(world, person)
+    scan_tenant(world.tenant)
+    verified_login(client, world.hr)
+    page = overview(client).content.decode()
+    assert str(person.key)[:8] in page
+    assert "Vertrokken" not in page
+    assert "Absence and re-integration data" in page and "Medical file" not in page
+    assert str(world.employee.key)[:8] not in page  # employed: nothing past
+    detail = client.get(reverse("retention:employee", kwargs={"key": person.key}))
+    text = detail.content.decode()
+    assert "Vertrokken" in text and "31 January 2005" in text and "Medical file" not in text
+
+
+def test_the_company_doctor_sees_only_the_medical_file(client, world):
+    person = leaver(
+        world, left=date(2003, 1, 31), sick=date(2002, 1, 1), recovered=date(2002, 3, 1)
+    )
+    with_medical_file(world, person)
+    scan_tenant(world.tenant)
+    verified_login(client, world.bedrijfsarts)
+    page = overview(client).content.decode()
+    assert "Medical file" in page and "Absence and re-integration data" not in page
+    detail = client.get(reverse("retention:employee", kwargs={"key": person.key}))
+    assert "6 May 2024" in detail.content.decode()
+
+
+def test_the_overview_filters_by_employer_department_category_and_how_long_past(client, world):
+    old = leaver(
+        world, left=date(2010, 1, 31), sick=date(2009, 1, 1), recovered=date(2009, 3, 1),
+        department=world.inpak,
+    )  # fmt: skip
+    recent = leaver(
+        world, employer=world.employer_b, left=date(2025, 6, 30), sick=date(2025, 1, 1),
+        recovered=date(2025, 3, 1),
+    )  # fmt: skip
+    scan_tenant(world.tenant, today=date(2026, 11, 30))
+    verified_login(client, world.hr)
+
+    def keys(**params):
+        rows = overview(client, **params).context["page"].object_list
+        return {row.employee_id for row in rows}
+
+    assert keys() == {old.pk}  # the recent leaver's term ends on 30 June 2027
+    RetentionDue.objects.filter(employee=recent).update(deletable_on=date(2026, 11, 1))
+    assert keys() == {old.pk, recent.pk}
+    assert keys(employer=world.employer_b.pk) == {recent.pk}
+    assert keys(department=world.department.pk) == {old.pk}  # Inpak is under Productie
+    assert keys(category="master_data", past="365") == {old.pk}
+
+
+def test_the_overview_costs_the_same_queries_for_many_rows(client, world):
+    leaver(world, left=date(2010, 1, 31), sick=date(2009, 1, 1), recovered=date(2009, 3, 1))
+    scan_tenant(world.tenant)
+    verified_login(client, world.hr)
+    overview(client)
+    with CaptureQueriesContext(connection) as few:
+        overview(client)
+    for _ in range(15):
+        leaver(world, left=date(2010, 1, 31), sick=date(2009, 1, 1), recovered=date(2009, 3, 1))
+    scan_tenant(world.tenant)
+    with CaptureQueriesContext(connection) as many:
+        response = overview(client)
+    assert response.context["page"].paginator.count == 32
+    assert len(many) == len(few)
+
+
+def test_the_detail_shows_an_active_hold(client, world):
+    person = leaver(
+        world, left=date(2010, 1, 31), sick=date(2009, 1, 1), recovered=date(2009, 3, 1)
+    )
+    place_hold(employee=person, by=world.hr, reason="benefit_dispute", ends_on=date(2099, 1, 1))
+    scan_tenant(world.tenant)
+    verified_login(client, world.hr)
+    overview(client)
+    page = client.get(reverse("retention:employee", kwargs={"key": person.key})).content.decode()
+    assert "Legal hold (Dispute about a benefit) until 1 January 2099" in page
+    assert "Deletion suspended" in page

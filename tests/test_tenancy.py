@@ -133,6 +133,7 @@ OTHER_TENANT_OBJECTS.update(
     {
         "retention:holds": ("hr", lambda w: {"key": w.other_employee.key}),
         "retention:hold_lift": ("hr", _other_hold),
+        "retention:employee": ("hr", lambda w: {"key": w.other_employee.key}),
     }
 )
 OTHER_TENANT_OBJECTS.update(
@@ -146,6 +147,7 @@ OTHER_TENANT_OBJECTS.update(
     }
 )
 READ_ONLY = {
+    "retention:employee",
     "audit:export_detail", "audit:export_download",
     "employees:detail", "employees:edit", "employees:end", "domains:role_edit",
     "domains:role_compare", "domains:user_detail",
