@@ -37,6 +37,14 @@ class Perm(models.TextChoices):
     MEDICAL_VIEW = "medical.view", _("Read the medical file")
     MEDICAL_WRITE = "medical.write", _("Write in the medical file")
     REPORT_VIEW = "report.view", _("View management information")
+    RETENTION_MANAGE = (
+        "retention.manage",
+        _("Review data past its retention term, place legal holds and delete it"),
+    )
+    RETENTION_MEDICAL = (
+        "retention.medical",
+        _("Review and delete medical files past their retention term"),
+    )
 
 
 # Grouped for screens (role form, matrix): (heading, permissions).
@@ -49,15 +57,18 @@ PERMISSION_GROUPS = [
     (_("Notes and documents"), [Perm.NOTE_VIEW, Perm.NOTE_WRITE]),
     (_("Medical file"), [Perm.MEDICAL_VIEW, Perm.MEDICAL_WRITE]),
     (_("Management information"), [Perm.REPORT_VIEW]),
+    (_("Retention"), [Perm.RETENTION_MANAGE, Perm.RETENTION_MEDICAL]),
 ]
-MEDICAL_PERMISSIONS = frozenset({Perm.MEDICAL_VIEW, Perm.MEDICAL_WRITE})
+# Deleting the medical file is a medical right too: only the bedrijfsarts domain, after the
+# double check of seed 003.
+MEDICAL_PERMISSIONS = frozenset({Perm.MEDICAL_VIEW, Perm.MEDICAL_WRITE, Perm.RETENTION_MEDICAL})
 
 DOMAIN_CEILINGS: dict[str, frozenset[str]] = {
     Domain.WERKGEVER: frozenset(
         {
             Perm.EMPLOYEE_VIEW, Perm.EMPLOYEE_EDIT, Perm.EMPLOYEE_EXPORT, Perm.CASE_VIEW,
             Perm.CASE_REPORT, Perm.CASE_MANAGE, Perm.CASE_ASSIGN, Perm.NOTE_VIEW, Perm.NOTE_WRITE,
-            Perm.REPORT_VIEW,
+            Perm.REPORT_VIEW, Perm.RETENTION_MANAGE,
         }
     ),
     Domain.ARBODIENST: frozenset(
@@ -72,7 +83,7 @@ DOMAIN_CEILINGS: dict[str, frozenset[str]] = {
     Domain.BEDRIJFSARTS: frozenset(
         {
             Perm.EMPLOYEE_VIEW, Perm.CASE_VIEW, Perm.CASE_MANAGE, Perm.NOTE_VIEW, Perm.NOTE_WRITE,
-            Perm.MEDICAL_VIEW, Perm.MEDICAL_WRITE,
+            Perm.MEDICAL_VIEW, Perm.MEDICAL_WRITE, Perm.RETENTION_MEDICAL,
         }
     ),
 }  # fmt: skip

@@ -121,6 +121,19 @@ def contract_of(world, who):
     return contract.key
 
 
+def hold_of(world, scope):
+    """A legal hold on the scope's employee (placed by someone of that employee's tenant)."""
+    from retention.models import LegalHold
+
+    person = employee(world, scope)
+    hold, _created = LegalHold.objects.get_or_create(
+        tenant=person.tenant, employee=person, reason="labour_conflict",
+        ends_on=date(2099, 1, 1),
+        placed_by=world.outsider if scope == "tenant" else world.hr,
+    )  # fmt: skip
+    return {"key": hold.key}
+
+
 SEEN = {"own": 200, "other": 404, "tenant": 404}  # a domain user who may see only the sick Jansen
 NOT_AN_ADMIN_OBJECT = {"own": 403, "other": 403, "tenant": 403}
 ADMIN_GET = {"own": 200, "other": 200, "tenant": 404}
@@ -416,6 +429,23 @@ MATRIX = {
     "domains:tenant_settings": Entry(expect=only_admins(200)),
     "domains:sms_costs": Entry(expect=only_admins(200)),
     "domains:sms_costs_csv": Entry(expect=only_admins(200)),
+    "retention:policy": Entry(expect=only_admins(200)),
+    # Legal holds: the werkgever's retention right (HR), on every employee it may see.
+    "retention:holds": Entry(
+        kwargs=lambda world, scope: {"key": employee(world, scope).key},
+        expect=scoped(hr=(200, 200, 404), outsider=(404, 404, 200)),
+    ),
+    # The overview: werkgever and bedrijfsarts retention rights (each its own categories).
+    "retention:overview": Entry(
+        expect={**everyone(403), "hr": 200, "bedrijfsarts": 200, "outsider": 200}
+    ),
+    "retention:employee": Entry(
+        kwargs=lambda world, scope: {"key": employee(world, scope).key},
+        expect=scoped(hr=(200, 200, 404), bedrijfsarts=(200, 404, 404), outsider=(404, 404, 200)),
+    ),
+    "retention:hold_lift": Entry(
+        kwargs=hold_of, expect=scoped(hr=(200, 200, 404), outsider=(404, 404, 200))
+    ),
 }
 ROUTES = {route.name: route for route in all_routes()}
 

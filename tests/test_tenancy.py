@@ -117,6 +117,25 @@ OTHER_TENANT_OBJECTS.update(
         "domains:contract_end": ("beheer", _other_contract),
     }
 )
+
+
+def _other_hold(w):
+    from retention.models import LegalHold
+
+    hold = LegalHold.objects.create(
+        tenant=w.other_tenant, employee=w.other_employee, reason="labour_conflict",
+        ends_on=date(2099, 1, 1), placed_by=w.outsider,
+    )  # fmt: skip
+    return {"key": hold.key}
+
+
+OTHER_TENANT_OBJECTS.update(
+    {
+        "retention:holds": ("hr", lambda w: {"key": w.other_employee.key}),
+        "retention:hold_lift": ("hr", _other_hold),
+        "retention:employee": ("hr", lambda w: {"key": w.other_employee.key}),
+    }
+)
 OTHER_TENANT_OBJECTS.update(
     {
         "audit:export_detail": ("auditor", lambda w: {"key": w.other_export.key}),
@@ -128,6 +147,7 @@ OTHER_TENANT_OBJECTS.update(
     }
 )
 READ_ONLY = {
+    "retention:employee",
     "audit:export_detail", "audit:export_download",
     "employees:detail", "employees:edit", "employees:end", "domains:role_edit",
     "domains:role_compare", "domains:user_detail",

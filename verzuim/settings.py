@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
     "domains",
     "employees",
     "cases",
+    "retention",
     "auth2fa",
     "audit",
     "auditlog",  # its change capture (diff) and, for the benchmark, its access logging
@@ -242,6 +244,11 @@ CELERY_BEAT_SCHEDULE = {
     "remove-expired-audit-exports": {
         "task": "audit.tasks.remove_expired_exports",
         "schedule": 3600,
+    },
+    # Marks data past its retention term for the overview; it never deletes (seed 002).
+    "scan-retention-terms": {
+        "task": "retention.tasks.scan_all_tenants",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

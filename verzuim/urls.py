@@ -14,5 +14,6 @@ urlpatterns = [
     path("employees/", include("employees.urls")),
     path("cases/", include("cases.urls")),
     path("manage/", include("domains.urls")),
+    path("retention/", include("retention.urls")),
     path("audit/", include("audit.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Retention (bewaartermijnen): terms per tenant and data category, legal holds."""
