@@ -1,0 +1,69 @@
+"""An employee import: the uploaded file (sealed), its preview and, once confirmed, its result."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.encryption import SealedBytes, SealedText
+from core.models import TenantOwned
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed")
+    COMMITTED = "committed", _("Imported")
+
+
+class EmployeeImport(TenantOwned):
+    """One uploaded file. The file stays sealed until the import is confirmed, so the commit
+    writes exactly the file that was previewed (its hash is checked again)."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name_sealed = models.BinaryField(null=True, editable=False)
+    file_name = SealedText("file_name_sealed")
+    content_sealed = models.BinaryField(null=True, editable=False)
+    content = SealedBytes("content_sealed")
+    file_hash = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    new_count = models.PositiveIntegerField(default=0)
+    update_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    refused_count = models.PositiveIntegerField(default=0)
+    # Refused rows with their reasons per column (sealed: a reason may quote a cell).
+    refusals_sealed = models.BinaryField(null=True, editable=False)
+    refusals_json = SealedText("refusals_sealed")
+    committed_at = models.DateTimeField(null=True, blank=True)
+    skipped_refused = models.BooleanField(default=False)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("employee import")
+        verbose_name_plural = _("employee imports")
+        ordering = ["-created_at"]
+        constraints = [
+            # The same file is imported once (a second confirmation changes nothing).
+            models.UniqueConstraint(
+                fields=["tenant", "file_hash"],
+                condition=models.Q(status="committed"),
+                name="one_commit_per_file",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Employee import {self.key}"
+
+    @property
+    def refusals(self) -> list[dict[str, Any]]:
+        return json.loads(self.refusals_json or "[]")
+
+    @property
+    def committed(self) -> bool:
+        return self.status == ImportStatus.COMMITTED
