@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -14,8 +15,15 @@ from core.models import TenantOwned
 
 
 class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    CHECKING = "checking", _("Checking")
     PREVIEWED = "previewed", _("Previewed")
+    COMMITTING = "committing", _("Importing")
     COMMITTED = "committed", _("Imported")
+    FAILED = "failed", _("Refused")
+
+
+RUNNING = {ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.COMMITTING}
 
 
 class EmployeeImport(TenantOwned):
@@ -32,8 +40,14 @@ class EmployeeImport(TenantOwned):
     content = SealedBytes("content_sealed")
     file_hash = models.CharField(max_length=64)
     status = models.CharField(
-        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
+    # Progress of the background work (checking, then importing), for the progress bar.
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Why the file was refused as a whole, or why the last commit wrote nothing (no cell values).
+    message = models.CharField(max_length=500, blank=True)
     new_count = models.PositiveIntegerField(default=0)
     update_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
@@ -67,3 +81,19 @@ class EmployeeImport(TenantOwned):
     @property
     def committed(self) -> bool:
         return self.status == ImportStatus.COMMITTED
+
+    @property
+    def running(self) -> bool:
+        return self.status in RUNNING
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, int(100 * self.rows_done / self.rows_total))
+
+    def rows_per_second(self, now: datetime) -> int:
+        if self.started_at is None or not self.rows_done:
+            return 0
+        seconds = max((now - self.started_at).total_seconds(), 0.001)
+        return int(self.rows_done / seconds)

@@ -228,6 +228,13 @@ def read_rows(data: bytes, file_name: str, *, bsn_allowed: bool) -> Iterator[Row
         yield Row(number, cells, formulas, too_long, original)
 
 
+def check_header(data: bytes, file_name: str, *, bsn_allowed: bool) -> None:
+    """Refuse at once (FileRefused) a file whose format or header is wrong; the rows are read
+    in the background."""
+    for _row in read_rows(data, file_name, bsn_allowed=bsn_allowed):
+        break
+
+
 def map_header(header: list[Any]) -> list[str | None]:
     """Field name per column position; FileRefused when columns are missing, unknown, doubled,
     or the first two are not the unique key and the action."""

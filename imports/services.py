@@ -20,14 +20,15 @@ import hashlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from celery import shared_task
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -35,6 +36,7 @@ from django.utils.translation import gettext as _
 from audit.codes import Action
 from audit.events import record_event
 from auth2fa.models import User
+from core.tenancy import all_tenants, tenant_scope
 from domains.models import Department
 from domains.permissions import Perm
 from domains.visibility import access_of
@@ -43,7 +45,7 @@ from employees.models import Employee, EmploymentTerms, Gender
 from employees.selectors import placement_choices, visible_employees
 from imports.forms import ImportRowForm
 from imports.models import EmployeeImport, ImportStatus
-from imports.parsing import FIELDS, FileRefused, Row, read_rows
+from imports.parsing import FIELDS, FileRefused, Row, check_header, read_rows
 
 BATCH = 1000
 NEW, UPDATE, UNCHANGED, REFUSED = "new", "update", "unchanged", "refused"
@@ -125,7 +127,12 @@ def _number_key(row: Row) -> tuple[str, str]:
 
 
 def evaluate(
-    data: bytes, file_name: str, *, by: User, lock: bool = False
+    data: bytes,
+    file_name: str,
+    *,
+    by: User,
+    lock: bool = False,
+    on_total: Callable[[int], None] | None = None,
 ) -> Iterator[list[Outcome]]:
     """Every row of the file with its outcome, per batch. Raises FileRefused (before any row)
     for a file that cannot be imported as a whole. `lock`: lock the employees to be updated
@@ -135,11 +142,15 @@ def evaluate(
     # First pass: what the file holds twice (a key, or a personnel number of an employer).
     keys: Counter[str] = Counter()
     numbers: Counter[tuple[str, str]] = Counter()
+    total = 0
     for row in read_rows(data, file_name, bsn_allowed=bsn_allowed):
+        total += 1
         if row.cells.get("key"):
             keys[row.cells["key"].casefold()] += 1
         if row.cells.get("personnel_number"):
             numbers[_number_key(row)] += 1
+    if on_total is not None:
+        on_total(total)
     doubled_keys = {key for key, count in keys.items() if count > 1}
     doubled_numbers = {number for number, count in numbers.items() if count > 1}
     batch: list[Row] = []
@@ -301,59 +312,146 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def preview_import(*, by: User, file_name: str, data: bytes) -> EmployeeImport:
-    """Check every row and keep the outcome with the sealed file; nothing else is written.
-    Raises FileRefused for a file that cannot be imported at all."""
-    counts: Counter[str] = Counter()
-    refusals = []
-    for batch in evaluate(data, file_name, by=by):
-        for outcome in batch:
-            counts[outcome.status] += 1
-            if outcome.status == REFUSED:
-                refusals.append({"row": outcome.row.number, "reasons": outcome.reasons})
+def start_import(*, by: User, file_name: str, data: bytes) -> EmployeeImport:
+    """Keep the file (sealed) and check it in the background. A file whose format or header is
+    wrong is refused at once (FileRefused) and not kept."""
+    check_header(data, file_name, bsn_allowed=by.tenant.bsn_allowed)
     employee_import = EmployeeImport(
-        tenant_id=by.tenant_id, uploaded_by=by, file_hash=file_hash(data),
-        new_count=counts[NEW], update_count=counts[UPDATE], unchanged_count=counts[UNCHANGED],
-        refused_count=counts[REFUSED],
-    )  # fmt: skip
+        tenant_id=by.tenant_id, uploaded_by=by, file_hash=file_hash(data)
+    )
     # Sealed after the tenant and key are set (they bind the ciphertexts to this row).
     employee_import.file_name = file_name[:255]
     employee_import.content = data
-    employee_import.refusals_json = json.dumps(refusals)
     employee_import.save()
+    pk = employee_import.pk
+    transaction.on_commit(lambda: preview_in_background.delay(pk))
     return employee_import
 
 
-@transaction.atomic
-def commit_import(
-    *, employee_import: EmployeeImport, by: User, file_hash_seen: str, skip_refused: bool
-) -> EmployeeImport:
-    """Write the previewed file: every valid row, or nothing.
+def run_preview(employee_import: EmployeeImport) -> None:
+    """Check every row and keep the outcome; nothing but the import itself is written."""
+    by = employee_import.uploaded_by
+    EmployeeImport.objects.filter(pk=employee_import.pk).update(
+        status=ImportStatus.CHECKING, started_at=timezone.now(), rows_done=0
+    )
+    counts: Counter[str] = Counter()
+    refusals = []
+    done = 0
 
-    Refused rows block the import unless the person chose to leave them out. The rows are
-    checked again under lock; if the outcome differs from the preview the person saw (someone
-    changed employees meanwhile), nothing is written. A confirmed import is not run again."""
-    stored = EmployeeImport.objects.select_for_update().get(pk=employee_import.pk)
-    if stored.uploaded_by_id != by.pk:
+    def total(rows: int) -> None:
+        EmployeeImport.objects.filter(pk=employee_import.pk).update(rows_total=rows)
+
+    try:
+        for batch in evaluate(
+            employee_import.content, employee_import.file_name or "", by=by, on_total=total
+        ):
+            for outcome in batch:
+                counts[outcome.status] += 1
+                if outcome.status == REFUSED:
+                    refusals.append({"row": outcome.row.number, "reasons": outcome.reasons})
+            done += len(batch)
+            EmployeeImport.objects.filter(pk=employee_import.pk).update(rows_done=done)
+    except FileRefused as refused:
+        EmployeeImport.objects.filter(pk=employee_import.pk).update(
+            status=ImportStatus.FAILED, message=" ".join(refused.messages)[:500]
+        )
+        return
+    stored = EmployeeImport.objects.get(pk=employee_import.pk)
+    stored.new_count, stored.update_count = counts[NEW], counts[UPDATE]
+    stored.unchanged_count, stored.refused_count = counts[UNCHANGED], counts[REFUSED]
+    stored.refusals_json = json.dumps(refusals)
+    stored.status = ImportStatus.PREVIEWED
+    stored.save()
+
+
+def request_commit(
+    *, employee_import: EmployeeImport, by: User, file_hash_seen: str, skip_refused: bool
+) -> None:
+    """The person confirms the preview: checked at once, then written in the background. Only
+    one confirmation of a preview gets through (the status moves from previewed once)."""
+    if employee_import.uploaded_by_id != by.pk:
         raise ValidationError(_("Only the person who uploaded the file can import it."))
-    if stored.committed:
-        raise ValidationError(_("This file has already been imported."), code="done")
-    if file_hash_seen != stored.file_hash:
+    if file_hash_seen != employee_import.file_hash:
         raise ValidationError(_("This is not the file of this preview; upload it again."))
-    if stored.refused_count and not skip_refused:
+    if employee_import.refused_count and not skip_refused:
         raise ValidationError(
             _("Refused rows block the import: correct them, or choose to leave them out."),
             code="refused",
         )
-    if EmployeeImport.objects.filter(
-        tenant_id=stored.tenant_id, file_hash=stored.file_hash, status=ImportStatus.COMMITTED
-    ).exists():
+    already = EmployeeImport.objects.filter(
+        tenant_id=employee_import.tenant_id,
+        file_hash=employee_import.file_hash,
+        status__in=[ImportStatus.COMMITTING, ImportStatus.COMMITTED],
+    )
+    moved = 0
+    if not already.exists():
+        moved = EmployeeImport.objects.filter(
+            pk=employee_import.pk, status=ImportStatus.PREVIEWED
+        ).update(
+            status=ImportStatus.COMMITTING, skipped_refused=skip_refused, rows_done=0,
+            started_at=timezone.now(), message="",
+        )  # fmt: skip
+    if not moved:
+        raise ValidationError(_("This file has already been imported."), code="done")
+    pk = employee_import.pk
+    transaction.on_commit(lambda: commit_in_background.delay(pk))
+
+
+class _Progress:
+    """A commit's progress must be seen while its transaction is still open, so it is written
+    over a connection of its own (the import row is not locked by the commit)."""
+
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
+        self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def __call__(self, done: int) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {EmployeeImport._meta.db_table} SET rows_done = %s WHERE id = %s",  # noqa: S608 - our own table name
+                [done, self.pk],
+            )
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def run_commit(employee_import: EmployeeImport) -> None:
+    """Write the previewed file in the background; a refusal puts it back to previewed with
+    the reason as its message (nothing written)."""
+    progress = _Progress(employee_import.pk)
+    try:
+        commit_import(employee_import=employee_import, progress=progress)
+    except ValidationError as error:
+        EmployeeImport.objects.filter(pk=employee_import.pk).update(
+            status=ImportStatus.PREVIEWED, message=" ".join(error.messages)[:500]
+        )
+    finally:
+        progress.close()
+
+
+@transaction.atomic
+def commit_import(
+    *, employee_import: EmployeeImport, progress: Callable[[int], None] | None = None
+) -> None:
+    """Write every valid row of the previewed file, or nothing.
+
+    The rows are checked again with the employees to update locked; if the outcome differs
+    from the preview the person saw (someone changed employees meanwhile), nothing is
+    written. Refused rows are left out only when the person chose so (request_commit)."""
+    stored = EmployeeImport.objects.get(pk=employee_import.pk)
+    by = stored.uploaded_by
+    if stored.status != ImportStatus.COMMITTING:
         raise ValidationError(_("This file has already been imported."), code="done")
     counts: Counter[str] = Counter()
+    done = 0
     for batch in evaluate(stored.content, stored.file_name or "", by=by, lock=True):
         for outcome in batch:
             counts[outcome.status] += 1
         _write(batch, by)
+        done += len(batch)
+        if progress is not None:
+            progress(done)
     preview = {NEW: stored.new_count, UPDATE: stored.update_count,
                UNCHANGED: stored.unchanged_count, REFUSED: stored.refused_count}  # fmt: skip
     if any(counts[status] != count for status, count in preview.items()):
@@ -362,15 +460,13 @@ def commit_import(
               "import would do now."),
             code="stale",
         )  # fmt: skip
-    stored.status = ImportStatus.COMMITTED
-    stored.committed_at = timezone.now()
-    stored.skipped_refused = bool(stored.refused_count)
-    stored.save(update_fields=["status", "committed_at", "skipped_refused"])
+    EmployeeImport.objects.filter(pk=stored.pk).update(
+        status=ImportStatus.COMMITTED, committed_at=timezone.now(), rows_done=done, message=""
+    )
     record_event(
-        "employee.import", Action.EXECUTE, obj=stored,
+        "employee.import", Action.EXECUTE, obj=stored, actor=by,
         result_count=stored.new_count + stored.update_count,
     )  # fmt: skip
-    return stored
 
 
 def _write(batch: list[Outcome], by: User) -> None:
@@ -432,4 +528,17 @@ def _write(batch: list[Outcome], by: User) -> None:
     )
 
 
-__all__ = ["FileRefused", "commit_import", "evaluate", "preview_import"]
+@shared_task(name="imports.tasks.preview_in_background")
+def preview_in_background(import_pk: int) -> None:
+    with all_tenants():
+        employee_import = EmployeeImport.objects.select_related("uploaded_by").get(pk=import_pk)
+    with tenant_scope(employee_import.tenant_id):
+        run_preview(employee_import)
+
+
+@shared_task(name="imports.tasks.commit_in_background")
+def commit_in_background(import_pk: int) -> None:
+    with all_tenants():
+        employee_import = EmployeeImport.objects.get(pk=import_pk)
+    with tenant_scope(employee_import.tenant_id):
+        run_commit(employee_import)

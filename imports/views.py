@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from audit.codes import Action
@@ -24,6 +24,7 @@ from imports.models import EmployeeImport
 from imports.parsing import FileRefused
 
 PREVIEW_REFUSALS_SHOWN = 200
+HISTORY_SHOWN = 200
 
 
 def _own_import(request: AuthenticatedRequest, key: UUID) -> EmployeeImport:
@@ -40,7 +41,7 @@ def upload(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         try:
-            employee_import = services.preview_import(
+            employee_import = services.start_import(
                 by=request.user, file_name=upload_file.name, data=upload_file.read()
             )
         except FileRefused as error:
@@ -71,12 +72,13 @@ def template_xlsx(request: AuthenticatedRequest) -> HttpResponse:
 
 @permission_required(Perm.EMPLOYEE_IMPORT)
 def preview(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
-    """What the import would do; on POST (the person confirms) it is done."""
+    """The import's page: its progress while it is checked or written in the background, then
+    what it would do (or did); on POST the person confirms the preview."""
     employee_import = _own_import(request, key)
     form = ConfirmForm(request.POST or None, initial={"file_hash": employee_import.file_hash})
     if request.method == "POST" and form.is_valid():
         try:
-            services.commit_import(
+            services.request_commit(
                 employee_import=employee_import,
                 by=request.user,
                 file_hash_seen=form.cleaned_data["file_hash"],
@@ -84,11 +86,9 @@ def preview(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
             )
         except ValidationError as error:
             show_errors(request, error)
-        else:
-            messages.success(request, gettext("The employees have been imported."))
         return redirect("imports:preview", key=employee_import.key)
     record_read("employee.import.preview", obj=employee_import)
-    refusals = employee_import.refusals
+    refusals = employee_import.refusals if not employee_import.running else []
     return render(
         request,
         "imports/preview.html",
@@ -97,8 +97,41 @@ def preview(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
             "form": form,
             "refusals": refusals[:PREVIEW_REFUSALS_SHOWN],
             "more_refusals": max(0, len(refusals) - PREVIEW_REFUSALS_SHOWN),
+            "progress_text": _progress_text(employee_import),
         },
     )
+
+
+def _progress_text(employee_import: EmployeeImport) -> str:
+    return gettext("%(percent)s%% · %(speed)s rows per second") % {
+        "percent": employee_import.progress_percent,
+        "speed": employee_import.rows_per_second(timezone.now()),
+    }
+
+
+@permission_required(Perm.EMPLOYEE_IMPORT)
+def progress(request: AuthenticatedRequest, key: UUID) -> JsonResponse:
+    """What the progress bar polls (static/js/app.js): counts only, no cell values."""
+    employee_import = _own_import(request, key)
+    return JsonResponse(
+        {
+            "percent": employee_import.progress_percent,
+            "text": _progress_text(employee_import),
+            "done": not employee_import.running,
+        }
+    )
+
+
+@permission_required(Perm.EMPLOYEE_IMPORT)
+def history(request: AuthenticatedRequest) -> HttpResponse:
+    """The tenant's imports: who, when, the file name, the counts per outcome."""
+    imports = list(
+        EmployeeImport.objects.filter(tenant_id=request.user.tenant_id)
+        .select_related("uploaded_by")
+        .order_by("-created_at")[:HISTORY_SHOWN]
+    )
+    record_event("employee.import.history", Action.READ, result_count=len(imports))
+    return render(request, "imports/history.html", {"imports": imports})
 
 
 @permission_required(Perm.EMPLOYEE_IMPORT)

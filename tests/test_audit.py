@@ -168,7 +168,7 @@ NO_PERSONAL_DATA = {
     "domains:employer_create", "domains:employer_edit", "domains:department_list",
     "domains:department_detail", "domains:department_close", "domains:contract_edit",
     "domains:contract_end", "employees:create", "imports:upload", "imports:template_csv",
-    "imports:template_xlsx",
+    "imports:template_xlsx", "imports:progress",
 }  # fmt: skip
 VIEWS = [
     (name, persona)

@@ -11,12 +11,12 @@ from decimal import Decimal
 import pytest
 from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
+from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
-from domains.models import Department, Role
+from domains.models import Role
 from domains.permissions import Perm
 from employees.exports import columns
 from employees.models import Employee, EmploymentTerms
@@ -54,7 +54,9 @@ def csv_bytes(rows, *, language="nl", delimiter=";", encoding="utf-8-sig", head=
 
 
 def upload(client, data, name="werknemers.csv"):
-    return client.post(reverse("imports:upload"), {"file": SimpleUploadedFile(name, data)})
+    """Upload; the background check runs in-process (CELERY_TASK_ALWAYS_EAGER) after commit."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("imports:upload"), {"file": SimpleUploadedFile(name, data)})
 
 
 def preview_of(response) -> EmployeeImport:
@@ -66,7 +68,8 @@ def confirm(client, employee_import, *, skip_refused=False):
     data = {"file_hash": employee_import.file_hash}
     if skip_refused:
         data["skip_refused"] = "on"
-    return client.post(reverse("imports:preview", kwargs={"key": employee_import.key}), data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("imports:preview", kwargs={"key": employee_import.key}), data)
 
 
 def with_terms(world):
@@ -413,11 +416,17 @@ def test_a_malformed_file_gets_a_message_and_changes_nothing(hr_client, world, n
     before = employee_state()
     with override_settings(IMPORT_MAX_BYTES=20 * 1024 * 1024):
         response = upload(hr_client, data, file_name)
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert 'role="alert"' in page or "field--error" in page
+    if response.status_code == 302:  # refused by the background check, with its message
+        employee_import = preview_of(response)
+        assert employee_import.status == "failed"
+        assert employee_import.message
+        page = hr_client.get(response.url).content.decode()
+        assert employee_import.message in page
+    else:  # refused at once: the format or the header is wrong
+        page = response.content.decode()
+        assert 'role="alert"' in page or "field--error" in page
+        assert not EmployeeImport.objects.exists()
     assert employee_state() == before
-    assert not EmployeeImport.objects.exists()
 
 
 def test_too_many_rows_are_refused(monkeypatch):
@@ -454,5 +463,44 @@ def test_random_bytes_never_change_an_employee(hr_client, world):
     assert employee_state() == before
 
 
-def test_department_tree_path_map_uses_names(world):
-    assert Department.objects.filter(tenant=world.tenant).count() >= 3
+# --- background work, progress and history ----------------------------------------------------
+
+
+def test_the_page_shows_progress_while_the_file_is_checked_and_the_result_after(hr_client, world):
+    data = csv_bytes([row()])
+    # Without running the on-commit task: the file waits, as when a worker is busy.
+    response = hr_client.post(
+        reverse("imports:upload"), {"file": SimpleUploadedFile("w.csv", data)}
+    )
+    employee_import = preview_of(response)
+    assert employee_import.status == "queued"
+    page = hr_client.get(response.url).content.decode()
+    assert "data-progress-url" in page
+    assert "<script>" not in page
+    progress = hr_client.get(reverse("imports:progress", kwargs={"key": employee_import.key}))
+    assert progress.json()["done"] is False
+    from imports.services import preview_in_background
+
+    preview_in_background(employee_import.pk)
+    state = hr_client.get(reverse("imports:progress", kwargs={"key": employee_import.key})).json()
+    assert state == {"percent": 100, "text": state["text"], "done": True}
+    page = hr_client.get(response.url).content.decode()
+    assert "data-progress-url" not in page
+
+
+def test_the_history_lists_the_tenants_imports_with_counts(hr_client, world):
+    confirm(hr_client, preview_of(upload(hr_client, csv_bytes([row()]), "maart.csv")))
+    page = hr_client.get(reverse("imports:history")).content.decode()
+    assert "maart.csv" in page
+    imported = EmployeeImport.objects.get()
+    assert (imported.status, imported.new_count, imported.rows_done) == ("committed", 1, 1)
+    assert bytes(imported.file_name_sealed).find(b"maart") == -1  # sealed at rest
+
+
+def test_a_stale_preview_keeps_its_reason_on_the_page(hr_client, world):
+    employee_import = preview_of(upload(hr_client, csv_bytes([row()])))
+    make_employee(world.employer, personnel_number="IMP-1")
+    confirm(hr_client, employee_import)
+    employee_import.refresh_from_db()
+    assert employee_import.status == "previewed"
+    assert employee_import.message

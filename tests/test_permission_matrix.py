@@ -177,6 +177,11 @@ MATRIX = {
         kwargs=lambda world, scope: import_kwargs(world, scope),
         expect=scoped(hr=(200, 404, 404), outsider=(404, 404, 200)),
     ),
+    "imports:history": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
+    "imports:progress": Entry(
+        kwargs=lambda world, scope: import_kwargs(world, scope),
+        expect=scoped(hr=(200, 404, 404), outsider=(404, 404, 200)),
+    ),
     "imports:refused_report": Entry(
         kwargs=lambda world, scope: import_kwargs(world, scope),
         expect=scoped(hr=(200, 404, 404), outsider=(404, 404, 200)),

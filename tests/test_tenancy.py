@@ -65,6 +65,7 @@ OTHER_TENANT_OBJECTS = {
         },
     ),
     "imports:preview": ("hr", lambda w: {"key": make_import(w.outsider).key}),
+    "imports:progress": ("hr", lambda w: {"key": make_import(w.outsider).key}),
     "imports:refused_report": ("hr", lambda w: {"key": make_import(w.outsider).key}),
     "cases:medical": ("bedrijfsarts", lambda w: {"key": w.other_tenant_case.key}),
     "cases:add_medical_document": ("bedrijfsarts", lambda w: {"key": w.other_tenant_case.key}),
