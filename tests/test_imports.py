@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps as django_apps
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
+from audit.models import OutboxEvent
 from domains.models import Role
 from domains.permissions import Perm
 from employees.exports import columns
@@ -504,3 +506,45 @@ def test_a_stale_preview_keeps_its_reason_on_the_page(hr_client, world):
     employee_import.refresh_from_db()
     assert employee_import.status == "previewed"
     assert employee_import.message
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+def test_an_import_is_one_event_with_counts_and_every_change_is_captured(hr_client, world):
+    from audit.models import AuditEvent
+
+    with_terms(world)
+    jansen = world.employee
+    rows = [
+        row(str(jansen.key), "update", personnel_number=jansen.personnel_number,
+            surname="Zwaantje", postcode="1234AB", department="Productie",
+            birth_date="01-01-1980", employment_start="01-01-2015", contract_hours="20"),
+        row("", "nieuw", personnel_number="IMP-9", surname="Verzuimvogel"),
+    ]  # fmt: skip
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    since = AuditEvent.objects.using("audit").order_by("-pk").values_list("pk", flat=True).first()
+    OutboxEvent.objects.all().delete()
+    confirm(hr_client, employee_import)
+    created = Employee.objects.get(personnel_number="IMP-9")
+    # The import's own event is handed over at once; the changes wait in the outbox with them.
+    [imported] = AuditEvent.objects.using("audit").filter(
+        pk__gt=since or 0, event_type="employee.import"
+    )
+    events = [SimpleNamespace(**row.payload) for row in OutboxEvent.objects.all()]
+    by_type = {}
+    for event in events:
+        by_type.setdefault(event.event_type, []).append(event)
+    assert imported.result_count == 2
+    assert imported.actor_key == world.hr.key
+    [update] = by_type["employees.employee.update"]
+    assert update.subject_key == str(jansen.key)
+    assert {"surname", "first_name", "part_time_factor"} <= set(update.changed_fields)
+    [create] = by_type["employees.employee.create"]
+    assert create.subject_key == str(created.key)
+    assert {e.subject_key for e in by_type["employees.employmentterms.create"]} == {
+        str(jansen.key),
+        str(created.key),
+    }
+    stored = repr([vars(event) for event in events])
+    assert "Zwaantje" not in stored and "Verzuimvogel" not in stored
