@@ -45,7 +45,7 @@ from employees.models import Employee, EmploymentTerms, Gender
 from employees.selectors import placement_choices, visible_employees
 from imports.forms import ImportRowForm
 from imports.models import EmployeeImport, ImportStatus
-from imports.parsing import FIELDS, FileRefused, Row, check_header, read_rows
+from imports.parsing import DATES, FIELDS, FileRefused, Row, check_header, read_rows
 
 BATCH = 1000
 NEW, UPDATE, UNCHANGED, REFUSED = "new", "update", "unchanged", "refused"
@@ -89,6 +89,11 @@ class _Context:
             )
         }
         self.scope_employers, self.scope_paths = access_of(by).explicit_scope(Perm.EMPLOYEE_EDIT)
+        self.fields = ImportRowForm.shared_fields(
+            employers={str(e.pk): e for e in self.employers},
+            departments={str(d.pk): d for d in self.placeable.values()},
+            bsn_allowed=self.tenant.bsn_allowed,
+        )
         self.genders: dict[str, str] = {}
         self.headers: dict[str, str] = dict(zip(FIELDS, columns(with_bsn=True), strict=True))
         for language in ("en", "nl"):
@@ -108,6 +113,13 @@ class _Context:
         return department is not None and any(
             department.path.startswith(path) for path in self.scope_paths
         )
+
+
+def _as_date(text: str) -> date | str:
+    try:
+        return date.fromisoformat(text) if len(text) == len("2026-01-31") else text
+    except ValueError:
+        return text  # the form says why
 
 
 def _parse_key(text: str) -> uuid.UUID | None:
@@ -187,13 +199,9 @@ def _evaluate_batch(
             tenant_id=by.tenant_id, personnel_number__in=wanted
         ).values_list("employer_id", "personnel_number", "pk")
     }
-    employers = {str(e.pk): e for e in context.employers}
-    departments = {str(d.pk): d for d in context.placeable.values()}
     return [
-        _evaluate_row(row, context, existing, taken, employers, departments, doubled_keys,
-                      doubled_numbers)
-        for row in rows
-    ]  # fmt: skip
+        _evaluate_row(row, context, existing, taken, doubled_keys, doubled_numbers) for row in rows
+    ]
 
 
 def _evaluate_row(
@@ -201,8 +209,6 @@ def _evaluate_row(
     context: _Context,
     existing: dict[uuid.UUID, Employee],
     taken: dict[tuple[int, str], int],
-    employers: dict[str, Any],
-    departments: dict[str, Any],
     doubled_keys: set[str],
     doubled_numbers: set[tuple[str, str]],
 ) -> Outcome:
@@ -220,7 +226,9 @@ def _evaluate_row(
     reasons += _situation(row, context, employee, doubled_keys, doubled_numbers)
 
     # Employer and department by name and path, within the user's scope.
-    data = {name: cells.get(name, "") for name in FIELDS}
+    data: dict[str, Any] = {name: cells.get(name, "") for name in FIELDS}
+    for name in DATES:  # a date read from the file goes in as a date (no format guessing)
+        data[name] = _as_date(data[name])
     employer = context.employer_by_name.get(data["employer"].casefold())
     data["employer"] = str(employer.pk) if employer else ""
     if data.get("gender"):
@@ -244,8 +252,8 @@ def _evaluate_row(
     current = _terms_today(employee, context.today) if employee else None
     instance = employee or Employee(tenant_id=context.by.tenant_id)
     form = ImportRowForm(
-        data, instance=instance, employers=employers, departments=departments,
-        bsn_allowed=context.tenant.bsn_allowed, taken=taken,
+        data, instance=instance, fields=context.fields, bsn_allowed=context.tenant.bsn_allowed,
+        taken=taken,
     )  # fmt: skip
     if not form.is_valid():
         for name, messages in form.errors.items():
@@ -530,7 +538,9 @@ def _write(batch: list[Outcome], by: User) -> None:
         updated.append((employee, outcome.changed_fields))
     Employee.objects.bulk_create(created, batch_size=BATCH)
     for terms in new_terms:
-        terms.employee_id = terms.employee.pk
+        # Assigned again for the id the insert gave the employee (setting employee_id alone
+        # would drop the cached employee, and the events below would fetch each one).
+        terms.employee = terms.employee
     Employee.objects.bulk_update(
         [employee for employee, _fields in updated],
         [*WRITTEN, "version", "part_time_factor", "bsn_sealed", "bsn_index"],
