@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -111,14 +110,21 @@ def _csv_rows(data: bytes) -> Iterator[list[Any]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+    # A damaged workbook fails anywhere in zipfile, zlib, the XML parser or openpyxl, and with
+    # any of their exceptions: each is the same answer to the person, a file we cannot read.
+    refused = FileRefused(_("This file is not a valid Excel workbook."), code="not_xlsx")
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise FileRefused(_("This file is not a valid Excel workbook."), code="not_xlsx") from None
+    except Exception:  # noqa: BLE001 - see above
+        raise refused from None
     try:
         sheet = workbook.worksheets[0]
         for values in sheet.iter_rows(values_only=True):
             yield list(values)
+    except FileRefused:
+        raise
+    except Exception:  # noqa: BLE001 - see above
+        raise refused from None
     finally:
         workbook.close()
 

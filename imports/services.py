@@ -374,6 +374,12 @@ def run_preview(employee_import: EmployeeImport) -> None:
             status=ImportStatus.FAILED, message=" ".join(refused.messages)[:500]
         )
         return
+    except Exception:
+        # Not left "checking" for ever: the page says so, and the error is logged by Celery.
+        EmployeeImport.objects.filter(pk=employee_import.pk).update(
+            status=ImportStatus.FAILED, message=_("This file could not be checked.")
+        )
+        raise
     stored = EmployeeImport.objects.get(pk=employee_import.pk)
     stored.new_count, stored.update_count = counts[NEW], counts[UPDATE]
     stored.unchanged_count, stored.refused_count = counts[UNCHANGED], counts[REFUSED]

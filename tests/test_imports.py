@@ -548,3 +548,24 @@ def test_an_import_is_one_event_with_counts_and_every_change_is_captured(hr_clie
     }
     stored = repr([vars(event) for event in events])
     assert "Zwaantje" not in stored and "Verzuimvogel" not in stored
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_corrupted_workbook_is_refused_and_changes_nothing(hr_client, world, seed):
+    import random
+
+    workbook = Workbook()
+    workbook.active.append(header("nl"))
+    workbook.active.append(row(str(world.employee.key), "update", surname="Veranderd"))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    good = buffer.getvalue()
+    generator = random.Random(seed)  # noqa: S311 - reproducible test data
+    before = employee_state()
+    for _ in range(10):
+        corrupted = bytearray(good)
+        for _ in range(generator.randint(1, 30)):
+            corrupted[generator.randrange(len(corrupted))] = generator.randrange(256)
+        response = upload(hr_client, bytes(corrupted), "w.xlsx")
+        assert response.status_code in (200, 302)
+    assert employee_state() == before
