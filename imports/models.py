@@ -55,6 +55,9 @@ class EmployeeImport(TenantOwned):
     # Refused rows with their reasons per column (sealed: a reason may quote a cell).
     refusals_sealed = models.BinaryField(null=True, editable=False)
     refusals_json = SealedText("refusals_sealed")
+    # Every row's outcome as [row number, "new" | "update" | "unchanged" | "refused"].
+    outcomes_sealed = models.BinaryField(null=True, editable=False)
+    outcomes_json = SealedText("outcomes_sealed")
     committed_at = models.DateTimeField(null=True, blank=True)
     skipped_refused = models.BooleanField(default=False)
 
@@ -77,6 +80,10 @@ class EmployeeImport(TenantOwned):
     @property
     def refusals(self) -> list[dict[str, Any]]:
         return json.loads(self.refusals_json or "[]")
+
+    @property
+    def outcomes(self) -> list[list[Any]]:
+        return json.loads(self.outcomes_json or "[]")
 
     @property
     def committed(self) -> bool:

@@ -354,6 +354,7 @@ def run_preview(employee_import: EmployeeImport) -> None:
     )
     counts: Counter[str] = Counter()
     refusals = []
+    outcomes = []
     done = 0
 
     def total(rows: int) -> None:
@@ -365,6 +366,7 @@ def run_preview(employee_import: EmployeeImport) -> None:
         ):
             for outcome in batch:
                 counts[outcome.status] += 1
+                outcomes.append([outcome.row.number, outcome.status])
                 if outcome.status == REFUSED:
                     refusals.append({"row": outcome.row.number, "reasons": outcome.reasons})
             done += len(batch)
@@ -384,6 +386,7 @@ def run_preview(employee_import: EmployeeImport) -> None:
     stored.new_count, stored.update_count = counts[NEW], counts[UPDATE]
     stored.unchanged_count, stored.refused_count = counts[UNCHANGED], counts[REFUSED]
     stored.refusals_json = json.dumps(refusals)
+    stored.outcomes_json = json.dumps(outcomes)
     stored.status = ImportStatus.PREVIEWED
     stored.save()
 

@@ -24,6 +24,7 @@ from imports.models import EmployeeImport
 from imports.parsing import FileRefused
 
 PREVIEW_REFUSALS_SHOWN = 200
+PREVIEW_ROWS_SHOWN = 200
 HISTORY_SHOWN = 200
 
 
@@ -89,12 +90,21 @@ def preview(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
         return redirect("imports:preview", key=employee_import.key)
     record_read("employee.import.preview", obj=employee_import)
     refusals = employee_import.refusals if not employee_import.running else []
+    reasons = {refusal["row"]: refusal["reasons"] for refusal in refusals}
+    labels = {"new": gettext("new"), "update": gettext("update"),
+              "unchanged": gettext("unchanged"), "refused": gettext("refused")}  # fmt: skip
+    rows = [
+        {"number": number, "status": labels[status], "reasons": reasons.get(number, [])}
+        for number, status in employee_import.outcomes[:PREVIEW_ROWS_SHOWN]
+    ]
     return render(
         request,
         "imports/preview.html",
         {
             "employee_import": employee_import,
             "form": form,
+            "rows": rows,
+            "more_rows": max(0, len(employee_import.outcomes) - PREVIEW_ROWS_SHOWN),
             "refusals": refusals[:PREVIEW_REFUSALS_SHOWN],
             "more_refusals": max(0, len(refusals) - PREVIEW_REFUSALS_SHOWN),
             "progress_text": _progress_text(employee_import),

@@ -255,8 +255,16 @@ def test_the_four_situations_and_broken_rows_are_previewed_without_writing(hr_cl
     assert any(column == "Afdeling" for column, _ in reasons[13])
     assert any(column == "Actie" for column, _ in reasons[14])
     assert any(column == "Telefoonnummer" for column, _ in reasons[15])
+    assert employee_import.outcomes[:4] == [
+        [2, "update"],
+        [3, "refused"],
+        [4, "refused"],
+        [5, "new"],
+    ]
     page = hr_client.get(reverse("imports:preview", kwargs={"key": employee_import.key}))
     assert page.status_code == 200
+    with translation.override("nl"):
+        assert translation.gettext("refused") in page.content.decode()
     report = hr_client.get(reverse("imports:refused_report", kwargs={"key": employee_import.key}))
     lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
     assert {line[0] for line in lines[1:]} == {str(n) for n in range(3, 16) if n != 5}
