@@ -27,6 +27,7 @@ class Perm(models.TextChoices):
     EMPLOYEE_VIEW = "employee.view", _("View employees")
     EMPLOYEE_EDIT = "employee.edit", _("Add and change employees")
     EMPLOYEE_EXPORT = "employee.export", _("Export employees")
+    EMPLOYEE_IMPORT = "employee.import", _("Import employees from a spreadsheet")
     CASE_VIEW = "case.view", _("View absence cases")
     CASE_REPORT = "case.report", _("Report sick and recovered")
     CASE_MANAGE = "case.manage", _("Manage cases and the Poortwachter timeline")
@@ -49,7 +50,10 @@ class Perm(models.TextChoices):
 
 # Grouped for screens (role form, matrix): (heading, permissions).
 PERMISSION_GROUPS = [
-    (_("Employees"), [Perm.EMPLOYEE_VIEW, Perm.EMPLOYEE_EDIT, Perm.EMPLOYEE_EXPORT]),
+    (
+        _("Employees"),
+        [Perm.EMPLOYEE_VIEW, Perm.EMPLOYEE_EDIT, Perm.EMPLOYEE_EXPORT, Perm.EMPLOYEE_IMPORT],
+    ),
     (
         _("Absence cases"),
         [Perm.CASE_VIEW, Perm.CASE_REPORT, Perm.CASE_MANAGE, Perm.CASE_ASSIGN, Perm.CLAIM_VIEW],
@@ -66,9 +70,9 @@ MEDICAL_PERMISSIONS = frozenset({Perm.MEDICAL_VIEW, Perm.MEDICAL_WRITE, Perm.RET
 DOMAIN_CEILINGS: dict[str, frozenset[str]] = {
     Domain.WERKGEVER: frozenset(
         {
-            Perm.EMPLOYEE_VIEW, Perm.EMPLOYEE_EDIT, Perm.EMPLOYEE_EXPORT, Perm.CASE_VIEW,
-            Perm.CASE_REPORT, Perm.CASE_MANAGE, Perm.CASE_ASSIGN, Perm.NOTE_VIEW, Perm.NOTE_WRITE,
-            Perm.REPORT_VIEW, Perm.RETENTION_MANAGE,
+            Perm.EMPLOYEE_VIEW, Perm.EMPLOYEE_EDIT, Perm.EMPLOYEE_EXPORT, Perm.EMPLOYEE_IMPORT,
+            Perm.CASE_VIEW, Perm.CASE_REPORT, Perm.CASE_MANAGE, Perm.CASE_ASSIGN, Perm.NOTE_VIEW,
+            Perm.NOTE_WRITE, Perm.REPORT_VIEW, Perm.RETENTION_MANAGE,
         }
     ),
     Domain.ARBODIENST: frozenset(

@@ -143,6 +143,7 @@ def employee_list(request: AuthenticatedRequest) -> HttpResponse:
             "searched": searched,
             "may_add": Perm.EMPLOYEE_EDIT in access_of(request.user).permissions,
             "may_export": Perm.EMPLOYEE_EXPORT in access_of(request.user).permissions,
+            "may_import": Perm.EMPLOYEE_IMPORT in access_of(request.user).permissions,
         },
     )
 

@@ -54,6 +54,7 @@ from domains.models import (
 )
 from domains.services import ensure_reference_roles
 from employees.models import Employee
+from imports.models import EmployeeImport
 
 PASSWORD = "correct horse battery staple"
 
@@ -124,6 +125,17 @@ def make_employee(employer: Employer, **fields) -> Employee:
     }
     defaults.update(fields)
     return Employee.objects.create(**defaults)
+
+
+def make_import(user: User, data: bytes = b"") -> EmployeeImport:
+    """A previewed employee import uploaded by `user` (for tests of who may open it)."""
+    employee_import = EmployeeImport(
+        tenant=user.tenant, uploaded_by=user, file_hash=f"{next(_numbers):064d}"
+    )
+    employee_import.file_name = "werknemers.csv"
+    employee_import.content = data
+    employee_import.save()
+    return employee_import
 
 
 def make_user(tenant: Tenant, email: str, **fields) -> User:

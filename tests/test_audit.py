@@ -167,7 +167,8 @@ NO_PERSONAL_DATA = {
     "domains:role_remove", "domains:role_archive", "domains:employer_list",
     "domains:employer_create", "domains:employer_edit", "domains:department_list",
     "domains:department_detail", "domains:department_close", "domains:contract_edit",
-    "domains:contract_end", "employees:create", "retention:policy",
+    "domains:contract_end", "employees:create", "retention:policy", "imports:upload",
+    "imports:template_csv", "imports:template_xlsx", "imports:progress",
 }  # fmt: skip
 VIEWS = [
     (name, persona)

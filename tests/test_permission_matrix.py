@@ -16,7 +16,7 @@ import pytest
 from django.urls import reverse
 
 from domains.models import Department, ProviderKind, ServiceContract, ServiceProvider
-from tests.conftest import verified_login
+from tests.conftest import make_import, verified_login
 from tests.urlwalk import all_routes
 
 PERSONAS = [
@@ -71,6 +71,12 @@ def scoped(**codes):
     for persona, (own, other, tenant) in codes.items():
         expect[persona] = {"own": own, "other": other, "tenant": tenant}
     return expect
+
+
+def import_kwargs(world, scope):
+    """Own: one HR uploaded; other: another user's of the same tenant; tenant: the outsider's."""
+    owner = {"own": world.hr, "other": world.manager, "tenant": world.outsider}[scope]
+    return {"key": make_import(owner).key}
 
 
 def admin_object(getter):
@@ -176,6 +182,23 @@ MATRIX = {
     "employees:create": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
     "employees:export_csv": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
     "employees:export_xlsx": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
+    # Imports: HR (employee.import); an import is seen only by the person who uploaded it.
+    "imports:upload": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
+    "imports:template_csv": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
+    "imports:template_xlsx": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
+    "imports:preview": Entry(
+        kwargs=lambda world, scope: import_kwargs(world, scope),
+        expect=scoped(hr=(200, 404, 404), outsider=(404, 404, 200)),
+    ),
+    "imports:history": Entry(expect={**everyone(403), "hr": 200, "outsider": 200}),
+    "imports:progress": Entry(
+        kwargs=lambda world, scope: import_kwargs(world, scope),
+        expect=scoped(hr=(200, 404, 404), outsider=(404, 404, 200)),
+    ),
+    "imports:refused_report": Entry(
+        kwargs=lambda world, scope: import_kwargs(world, scope),
+        expect=scoped(hr=(200, 404, 404), outsider=(404, 404, 200)),
+    ),
     "employees:edit": Entry(
         kwargs=lambda world, scope: {"key": employee(world, scope).key},
         expect={

@@ -12,7 +12,7 @@ from django.urls import reverse
 from core.tenancy import ScopeError, tenant_scope
 from domains.models import Department, Employer, ProviderKind, ServiceContract, ServiceProvider
 from employees.models import Employee
-from tests.conftest import verified_login
+from tests.conftest import make_import, verified_login
 from tests.urlwalk import all_routes
 
 # Every URL that takes an object's UUID: who would normally use it, and the other tenant's object.
@@ -64,6 +64,9 @@ OTHER_TENANT_OBJECTS = {
             "document_key": w.other_tenant_case.documents.get().key,
         },
     ),
+    "imports:preview": ("hr", lambda w: {"key": make_import(w.outsider).key}),
+    "imports:progress": ("hr", lambda w: {"key": make_import(w.outsider).key}),
+    "imports:refused_report": ("hr", lambda w: {"key": make_import(w.outsider).key}),
     "cases:medical": ("bedrijfsarts", lambda w: {"key": w.other_tenant_case.key}),
     "cases:add_medical_document": ("bedrijfsarts", lambda w: {"key": w.other_tenant_case.key}),
     "cases:medical_document": (

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "domains",
     "employees",
     "cases",
+    "imports",
     "retention",
     "auth2fa",
     "audit",
@@ -429,6 +430,10 @@ AUDITLOG_STORE_JSON_CHANGES = True
 # Audit exports for auditors: where the files are built, and how long they can be downloaded.
 AUDIT_EXPORT_DIR = env_str("AUDIT_EXPORT_DIR", str(BASE_DIR / "var" / "audit-exports"))
 AUDIT_EXPORT_HOURS = env_int("AUDIT_EXPORT_HOURS", 48)
+
+# Employee imports: larger files are refused before parsing (100,000 rows of the template take
+# some 15 MB as CSV, less as XLSX).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
 
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("auth2fa.urls")),
     path("employees/", include("employees.urls")),
     path("cases/", include("cases.urls")),
+    path("imports/", include("imports.urls")),
     path("manage/", include("domains.urls")),
     path("retention/", include("retention.urls")),
     path("audit/", include("audit.urls")),

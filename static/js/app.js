@@ -48,3 +48,24 @@ document.addEventListener("submit", (event) => {
   event.preventDefault();
   webauthnCeremony(form);
 });
+
+// Background work: <section data-progress-url="..."> polls that URL (JSON: percent, text, done)
+// every second and updates its <progress> and [data-progress-text]; when the work is done the
+// page reloads to show the result. The person may leave and come back: the state is stored.
+function pollProgress(box) {
+  const bar = box.querySelector("progress");
+  const text = box.querySelector("[data-progress-text]");
+  fetch(box.dataset.progressUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+    .then((state) => {
+      if (bar) bar.value = state.percent;
+      if (text) text.textContent = state.text;
+      if (state.done) window.location.reload();
+      else window.setTimeout(() => pollProgress(box), 1000);
+    })
+    .catch(() => window.setTimeout(() => pollProgress(box), 5000));
+}
+
+document.querySelectorAll("[data-progress-url]").forEach((box) => {
+  window.setTimeout(() => pollProgress(box), 1000);
+});

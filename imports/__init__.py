@@ -1,0 +1,1 @@
+"""Bulk employee imports: a spreadsheet keyed by our unique key, previewed, then committed."""

@@ -1,0 +1,106 @@
+"""An employee import: the uploaded file (sealed), its preview and, once confirmed, its result."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.encryption import SealedBytes, SealedText
+from core.models import TenantOwned
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    CHECKING = "checking", _("Checking")
+    PREVIEWED = "previewed", _("Previewed")
+    COMMITTING = "committing", _("Importing")
+    COMMITTED = "committed", _("Imported")
+    FAILED = "failed", _("Refused")
+
+
+RUNNING = {ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.COMMITTING}
+
+
+class EmployeeImport(TenantOwned):
+    """One uploaded file. The file stays sealed until the import is confirmed, so the commit
+    writes exactly the file that was previewed (its hash is checked again)."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name_sealed = models.BinaryField(null=True, editable=False)
+    file_name = SealedText("file_name_sealed")
+    content_sealed = models.BinaryField(null=True, editable=False)
+    content = SealedBytes("content_sealed")
+    file_hash = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    # Progress of the background work (checking, then importing), for the progress bar.
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Why the file was refused as a whole, or why the last commit wrote nothing (no cell values).
+    message = models.CharField(max_length=500, blank=True)
+    new_count = models.PositiveIntegerField(default=0)
+    update_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    refused_count = models.PositiveIntegerField(default=0)
+    # Refused rows with their reasons per column (sealed: a reason may quote a cell).
+    refusals_sealed = models.BinaryField(null=True, editable=False)
+    refusals_json = SealedText("refusals_sealed")
+    # Every row's outcome as [row number, "new" | "update" | "unchanged" | "refused"].
+    outcomes_sealed = models.BinaryField(null=True, editable=False)
+    outcomes_json = SealedText("outcomes_sealed")
+    committed_at = models.DateTimeField(null=True, blank=True)
+    skipped_refused = models.BooleanField(default=False)
+
+    class Meta(TenantOwned.Meta):
+        verbose_name = _("employee import")
+        verbose_name_plural = _("employee imports")
+        ordering = ["-created_at"]
+        constraints = [
+            # The same file is imported once (a second confirmation changes nothing).
+            models.UniqueConstraint(
+                fields=["tenant", "file_hash"],
+                condition=models.Q(status="committed"),
+                name="one_commit_per_file",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Employee import {self.key}"
+
+    @property
+    def refusals(self) -> list[dict[str, Any]]:
+        return json.loads(self.refusals_json or "[]")
+
+    @property
+    def outcomes(self) -> list[list[Any]]:
+        return json.loads(self.outcomes_json or "[]")
+
+    @property
+    def committed(self) -> bool:
+        return self.status == ImportStatus.COMMITTED
+
+    @property
+    def running(self) -> bool:
+        return self.status in RUNNING
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, int(100 * self.rows_done / self.rows_total))
+
+    def rows_per_second(self, now: datetime) -> int:
+        if self.started_at is None or not self.rows_done:
+            return 0
+        seconds = max((now - self.started_at).total_seconds(), 0.001)
+        return int(self.rows_done / seconds)

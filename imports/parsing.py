@@ -1,0 +1,278 @@
+"""Reading an uploaded employee sheet: CSV (UTF-8 with or without BOM, or Windows-1252 as Excel
+writes it; `;` or `,`) or XLSX (openpyxl, read-only streaming), into rows of cells by column.
+
+The columns are those of the employee export (employees/exports.py), under their English or
+Dutch header, in any order after the first two (the unique key and the action). A file that
+cannot be read as such a sheet is refused as a whole with a message that names no cell value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+
+from core.exports import FORMULA_STARTS
+from employees.exports import columns
+
+# The export's columns, by the name the import gives each (same order as exports.columns).
+FIELDS = [
+    "key", "action", "personnel_number", "initials", "first_name", "surname_prefix", "surname",
+    "birth_date", "gender", "postcode", "email", "phone", "employer", "department",
+    "employment_start", "employment_end", "contract_hours", "full_time_hours", "bsn",
+]  # fmt: skip
+OPTIONAL = {"bsn"}
+DATES = {"birth_date", "employment_start", "employment_end"}
+DECIMALS = {"contract_hours", "full_time_hours"}
+MAX_CELL = 1000  # characters; no field of an employee is longer (a 10 MB cell is refused)
+MAX_ROWS = 200_000
+SNIFF_BYTES = 64 * 1024
+XLSX_MAGIC = b"PK\x03\x04"
+# A number (or a phone number such as "+31 6 1234 5678") is harmless text even when it starts
+# with + or -; anything else starting with a formula character is a formula.
+PLAIN_NUMBER = re.compile(r"^[+-][\d\s().,]*$")
+EXCEL_EPOCH = date(1899, 12, 30)
+EXCEL_LAST_SERIAL = 200_000  # a serial number beyond the year 2400 is no date
+
+
+class FileRefused(ValidationError):
+    """The file as a whole cannot be imported; nothing of it is read further."""
+
+
+@dataclass
+class Row:
+    number: int  # as the spreadsheet numbers it (the header is row 1)
+    cells: dict[str, str]  # field name -> text as the form takes it
+    formulas: set[str]  # fields whose cell was a formula (its text is not kept)
+    too_long: set[str]
+    original: list[str]  # the cells as uploaded, for the refused-rows report
+
+
+def _normal(header: Any) -> str:
+    return " ".join(str(header or "").split()).casefold()
+
+
+def header_names() -> dict[str, str]:
+    """Every header the import understands (English and Dutch) -> field name."""
+    names: dict[str, str] = {}
+    for language in ("en", "nl"):
+        with translation.override(language):
+            names.update(zip(map(_normal, columns(with_bsn=True)), FIELDS, strict=True))
+    return names
+
+
+def detect_format(data: bytes, file_name: str) -> str:
+    if data.startswith(XLSX_MAGIC):
+        return "xlsx"
+    if file_name.lower().endswith((".xlsx", ".xlsm")):
+        raise FileRefused(_("This file is not a valid Excel workbook."), code="not_xlsx")
+    return "csv"
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:SNIFF_BYTES]:
+        raise FileRefused(_("This file is not a CSV or Excel file."), code="binary")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")  # as Excel saves "CSV (gescheiden door lijstscheidingsteken)"
+    except UnicodeDecodeError:
+        raise FileRefused(
+            _("The file's text encoding cannot be read; save it as UTF-8 CSV."), code="encoding"
+        ) from None
+
+
+def _csv_rows(data: bytes) -> Iterator[list[Any]]:
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    csv.field_size_limit(MAX_CELL * 20)  # a longer cell is refused below, not read whole
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    except csv.Error:
+        raise FileRefused(
+            _("The file is not a valid CSV file (a cell is too long or unclosed)."), code="csv"
+        ) from None
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+    # A damaged workbook fails anywhere in zipfile, zlib, the XML parser or openpyxl, and with
+    # any of their exceptions: each is the same answer to the person, a file we cannot read.
+    refused = FileRefused(_("This file is not a valid Excel workbook."), code="not_xlsx")
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:  # noqa: BLE001 - see above
+        raise refused from None
+    try:
+        sheet = workbook.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            yield list(values)
+    except FileRefused:
+        raise
+    except Exception:  # noqa: BLE001 - see above
+        raise refused from None
+    finally:
+        workbook.close()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _date(value: Any) -> str:
+    """Dutch dates (dd-mm-jjjj, also with / or .), Excel dates and serial numbers -> ISO."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 < value < EXCEL_LAST_SERIAL
+    ):
+        return (EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
+    text = _text(value)
+    match = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text)
+    if match:
+        day, month, year = (int(part) for part in match.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            return text  # the form says the date is invalid
+    return text
+
+
+def _decimal(value: Any) -> str:
+    """Dutch decimal comma ("32,5", "1.234,5") or an Excel number -> "32.5"."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        try:
+            return f"{Decimal(str(value)).normalize():f}"
+        except InvalidOperation:
+            return str(value)
+    text = _text(value).replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    return text
+
+
+def _is_formula(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and value[:1] in FORMULA_STARTS
+        and not PLAIN_NUMBER.match(value.strip())
+    )
+
+
+def read_rows(data: bytes, file_name: str, *, bsn_allowed: bool) -> Iterator[Row]:
+    """The data rows of the sheet, streamed; FileRefused before the first row if the header
+    does not name the import's columns, or has a BSN column where the tenant records no BSN
+    (the column is refused as a whole, so not one number of it is read)."""
+    kind = detect_format(data, file_name)
+    raw = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+    header = next(raw, None)
+    if header is None or not any(_text(cell) for cell in header):
+        raise FileRefused(_("The file is empty."), code="empty")
+    fields = map_header(header)
+    if "bsn" in fields and not bsn_allowed:
+        raise FileRefused(
+            _("This environment records no BSN: remove the BSN column from the file."),
+            code="bsn",
+        )
+    for number, values in enumerate(raw, start=2):
+        if number > MAX_ROWS + 1:
+            raise FileRefused(
+                _("The file has more than %(max)s rows; split it into smaller files.")
+                % {"max": f"{MAX_ROWS:,}".replace(",", ".")},
+                code="too_many_rows",
+            )
+        if not any(_text(value) for value in values):
+            continue  # blank lines (Excel leaves them at the end)
+        cells: dict[str, str] = {}
+        formulas: set[str] = set()
+        too_long: set[str] = set()
+        original = [_text(value)[:MAX_CELL] for value in values]
+        for index, value in enumerate(values[: len(fields)]):
+            field = fields[index]
+            if field is None:
+                continue
+            if isinstance(value, str) and len(value) > MAX_CELL:
+                too_long.add(field)
+                cells[field] = ""
+            elif _is_formula(value):
+                formulas.add(field)
+                cells[field] = ""
+            elif isinstance(value, str) and value[:2] in {f"'{c}" for c in FORMULA_STARTS}:
+                cells[field] = value[1:].strip()  # our export's quoting of text (core.exports)
+            elif field in DATES:
+                cells[field] = _date(value)
+            elif field in DECIMALS:
+                cells[field] = _decimal(value)
+            else:
+                cells[field] = _text(value)
+        yield Row(number, cells, formulas, too_long, original)
+
+
+def check_header(data: bytes, file_name: str, *, bsn_allowed: bool) -> None:
+    """Refuse at once (FileRefused) a file whose format or header is wrong; the rows are read
+    in the background."""
+    for _row in read_rows(data, file_name, bsn_allowed=bsn_allowed):
+        break
+
+
+def map_header(header: list[Any]) -> list[str | None]:
+    """Field name per column position; FileRefused when columns are missing, unknown, doubled,
+    or the first two are not the unique key and the action."""
+    names = header_names()
+    fields: list[str | None] = []
+    unknown: list[str] = []
+    for cell in header:
+        text = _normal(cell)
+        if not text:
+            fields.append(None)
+            continue
+        field = names.get(text)
+        if field is None:
+            unknown.append(_text(cell)[:50])
+        fields.append(field)
+    if unknown:
+        raise FileRefused(
+            _("Unknown columns: %(columns)s.") % {"columns": ", ".join(unknown)}, code="unknown"
+        )
+    present = [field for field in fields if field]
+    if len(present) != len(set(present)):
+        raise FileRefused(_("A column appears more than once."), code="double")
+    if fields[:2] != ["key", "action"]:
+        raise FileRefused(
+            _("The first two columns must be the unique key and the action."), code="first_two"
+        )
+    missing = [field for field in FIELDS if field not in present and field not in OPTIONAL]
+    if missing:
+        with_bsn = dict(zip(FIELDS, columns(with_bsn=True), strict=True))
+        raise FileRefused(
+            _("Missing columns: %(columns)s.")
+            % {"columns": ", ".join(with_bsn[field] for field in missing)},
+            code="missing",
+        )
+    return fields
