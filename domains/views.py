@@ -433,8 +433,7 @@ def approval_decide(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
             services.reject_assignment(assignment=assignment, by=request.user)
             messages.success(request, _("The request has been rejected."))
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        show_errors(request, error)
     return redirect("domains:approval_list")
 
 

@@ -155,7 +155,7 @@ def assign_case_manager(*, employee: Employee, case_manager: User, by: User) -> 
     employee; the case manager must hold an 'only assigned' role in this tenant."""
     if Perm.CASE_ASSIGN not in employee_access(by, employee):
         raise PermissionDenied
-    if case_manager not in eligible_case_managers(by.tenant_id):
+    if not eligible_case_managers(by.tenant_id).filter(pk=case_manager.pk).exists():
         raise ValidationError(_("This user is not a case manager."))
     assign_perm(f"employees.{CASE_MANAGER_GRANT}", case_manager, employee)
     forget_access(case_manager)
