@@ -1,4 +1,4 @@
-"""Every request runs with an audit context; its events are handed over before the response."""
+"""Every request runs with an audit context; its events are stored before the response leaves."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class AuditMiddleware:
         try:
             response = self.get_response(request)
             try:
-                events.publish(audit.reads)
+                events.store_in_outbox(audit.reads)  # durable in PostgreSQL from here on
             except events.AuditUnavailable:
                 # Rather no page than a page of personal data nobody can account for.
                 return HttpResponse(

@@ -229,6 +229,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+# How often beat drains the audit outbox, in seconds: the longest an event waits when its
+# wake-up was lost (Redis down or emptied, a worker killed mid-batch).
+AUDIT_DRAIN_SECONDS = env_int("AUDIT_DRAIN_SECONDS", 2)
 CELERY_TIMEZONE = "Europe/Amsterdam"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "auth2fa.tasks.clear_expired_sessions", "schedule": 3600},
@@ -237,7 +240,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "domains.tasks.check_pending_big_registrations",
         "schedule": 900,
     },
-    "drain-audit-outbox": {"task": "audit.tasks.drain_outbox", "schedule": 60},
+    # The outbox holds every audit event until the audit store has it; wake-ups through Redis
+    # may be lost, this drain is not (a message that is not taken in time is dropped).
+    "drain-audit-outbox": {
+        "task": "audit.tasks.drain_outbox",
+        "schedule": AUDIT_DRAIN_SECONDS,
+        "options": {"expires": AUDIT_DRAIN_SECONDS * 5},
+    },
     "refresh-part-time-factors": {
         "task": "employees.tasks.refresh_part_time_factors",
         "schedule": 3600,
