@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import AuditEvent, AuditExport
-from audit.tasks import drain_outbox
 from audit.services import decide_export
+from audit.tasks import drain_outbox
 from auth2fa.models import AccountType, User
 from domains import services
 from domains.big_register import ArticleRegistration, normalised_surname
