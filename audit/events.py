@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 import time
 import uuid
 from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -222,33 +223,63 @@ def _wake_scheduled() -> bool:
     )
 
 
-# The wake-up is a convenience, not the delivery guarantee (beat drains every few seconds): a
-# process sends at most one per WAKE_EVERY_SECONDS, so a busy web worker pays for a broker round
-# trip on a few pages a second at most, not on every page. After the broker failed, the next
-# attempt waits BROKER_RETRY_AFTER_SECONDS, so pages do not each wait for a dead Redis.
+# The wake-up is a convenience, not the delivery guarantee (beat drains every few seconds). It is
+# sent from a thread of the process, never from the request: a page does not wait for Redis, not
+# even when Redis is down or unreachable (a connection attempt may take seconds). The thread sends
+# at most one wake-up per WAKE_EVERY_SECONDS, however many pages asked meanwhile, and retries
+# every BROKER_RETRY_AFTER_SECONDS while the broker does not take it.
 WAKE_EVERY_SECONDS = 0.2
 BROKER_RETRY_AFTER_SECONDS = 1.0
-_next_wake = 0.0
+# A wake-up still queued after this long is dropped: a periodic drain has run in the meantime.
+WAKE_EXPIRES_SECONDS = 60
+
+
+class _Waker:
+    def __init__(self) -> None:
+        self.wanted = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+        self.lock = threading.Lock()
+
+    def wake(self) -> None:
+        if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+            with self.lock:  # first use in this process (or after a fork): start its thread
+                if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+                    self.wanted = threading.Event()
+                    self.pid = os.getpid()
+                    self.thread = threading.Thread(target=self._run, name="audit-wake", daemon=True)
+                    self.thread.start()
+        self.wanted.set()
+
+    def _run(self) -> None:
+        from audit.tasks import drain_outbox
+
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            try:
+                drain_outbox.apply_async(retry=False, expires=WAKE_EXPIRES_SECONDS)
+            except Exception:  # noqa: BLE001 - any broker failure: try again in a moment
+                logger.warning("audit: could not wake the outbox drain; trying again")
+                self.wanted.set()
+                time.sleep(BROKER_RETRY_AFTER_SECONDS)
+            else:
+                time.sleep(WAKE_EVERY_SECONDS)
+
+
+_waker = _Waker()
 
 
 def wake_drainer() -> None:
-    """Ask a worker to move the outbox into the audit store now. Never raises: if the broker
-    (or, in-process without one, the audit store) is unavailable, the rows wait in the outbox
-    for the next wake-up or the periodic drain."""
-    global _next_wake
+    """Ask a worker to move the outbox into the audit store soon. Never raises and never waits
+    for the broker. Without a broker (tasks in-process) the drain runs here and now; if the audit
+    store is unavailable then, the rows wait in the outbox for the next drain."""
     from audit.tasks import drain_outbox
 
-    eager = settings.CELERY_TASK_ALWAYS_EAGER  # no broker: the drain runs here and now
-    now = time.monotonic()
-    if not eager and now < _next_wake:
+    if not drain_outbox.app.conf.task_always_eager:
+        _waker.wake()
         return
-    _next_wake = now + WAKE_EVERY_SECONDS
     try:
-        drain_outbox.apply_async(retry=False, expires=WAKE_EXPIRES_SECONDS)
-    except Exception:  # noqa: BLE001 - any broker (or in-process writer) failure: the rows wait
-        _next_wake = now + BROKER_RETRY_AFTER_SECONDS
-        logger.warning("audit: could not wake the outbox drain; the periodic drain ships it")
-
-
-# A wake-up still queued after this long is dropped: a periodic drain has run in the meantime.
-WAKE_EXPIRES_SECONDS = 60
+        drain_outbox.apply_async()
+    except Exception:  # noqa: BLE001 - the audit store is down: the rows wait in the outbox
+        logger.warning("audit: the outbox drain failed; its rows wait for the next one")

@@ -265,7 +265,6 @@ def test_a_views_events_are_in_the_outbox_before_the_response_whatever_the_broke
 
     verified_login(client, world.hr)
     monkeypatch.setattr(tasks.drain_outbox, "apply_async", broker_down)
-    monkeypatch.setattr(events, "_next_wake", 0.0)
     response = client.get(reverse("employees:detail", kwargs={"key": world.employee.key}))
     assert response.status_code == 200
     waiting = [row.payload["event_type"] for row in OutboxEvent.objects.all()]
