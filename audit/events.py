@@ -183,11 +183,12 @@ OUTBOX_INSERT_ROWS = 1000
 _OUTBOX_ROW = "(%s::uuid, %s::jsonb, now())"
 
 
-def store_in_outbox(events: list[dict]) -> None:
+def store_in_outbox(events: list[dict], *, savepoint: bool = True) -> None:
     """Make events durable in the application database: one multi-row INSERT into the outbox,
-    in the current transaction if one is open (a change and its event commit together), else
-    committed at once (a request's reads, before its response leaves). The worker is woken
-    after the commit. Raises AuditUnavailable when the database does not take them.
+    in the current transaction if one is open (a change and its event commit together; a
+    request's reads commit with the request, audit/middleware.py), else committed at once. The
+    worker is woken after the commit. Raises AuditUnavailable when the database does not take
+    them.
 
     A plain INSERT with literal rows, not the ORM's bulk_create: this runs on every page of
     personal data, and its cost is the audit overhead of that page (bench/audit.py)."""
@@ -202,9 +203,10 @@ def store_in_outbox(events: list[dict]) -> None:
         params += [event["event_id"], json.dumps(event, separators=(",", ":"))]
     try:
         # In a transaction, a savepoint: a refused insert then leaves the caller's transaction
-        # usable for its error handling. Otherwise (a request's reads) the insert commits alone.
-        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-        with savepoint, connection.cursor() as cursor:
+        # usable for its error handling; the request's transaction (savepoint=False) rolls back
+        # as a whole instead. Outside a transaction the insert commits at once.
+        inner = transaction.atomic() if savepoint and connection.in_atomic_block else nullcontext()
+        with inner, connection.cursor() as cursor:
             cursor.execute(statement, params)
     except DatabaseError as error:
         raise AuditUnavailable from error
@@ -218,9 +220,8 @@ def store_in_outbox(events: list[dict]) -> None:
 def _wake_scheduled() -> bool:
     # Django keeps the callbacks of the open transaction as (savepoints, callable, robust); a
     # rollback drops ours with the rows it would ship, so asking it is always right.
-    return any(
-        callback is wake_drainer for _savepoints, callback, _robust in connection.run_on_commit
-    )
+    pending = transaction.get_connection().run_on_commit
+    return any(callback is wake_drainer for _savepoints, callback, _robust in pending)
 
 
 # The wake-up is a convenience, not the delivery guarantee (beat drains every few seconds). It is
@@ -228,7 +229,7 @@ def _wake_scheduled() -> bool:
 # even when Redis is down or unreachable (a connection attempt may take seconds). The thread sends
 # at most one wake-up per WAKE_EVERY_SECONDS, however many pages asked meanwhile, and retries
 # every BROKER_RETRY_AFTER_SECONDS while the broker does not take it.
-WAKE_EVERY_SECONDS = 0.2
+WAKE_EVERY_SECONDS = 0.5
 BROKER_RETRY_AFTER_SECONDS = 1.0
 # A wake-up still queued after this long is dropped: a periodic drain has run in the meantime.
 WAKE_EXPIRES_SECONDS = 60

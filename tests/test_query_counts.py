@@ -5,9 +5,9 @@ or a form that queried per row would show here as a higher count. The counts inc
 request's own fixed cost: session, user, second factor, tenant, the user's role assignments
 (one query for every access answer of the request) and the session save. The employee page
 adds the employee with its access answer, its case managers, the candidates, its cases and its
-dated hours. The page's audit events cost one INSERT into the outbox; inside the test's
-transaction it is wrapped in a savepoint (two statements more than in production, where the
-request runs in autocommit). The worker moves them to the audit store, not the page.
+dated hours. The page's audit events cost one INSERT into the outbox, in the request's own
+transaction (inside the test's transaction that one is a savepoint: two statements, where
+production sends BEGIN and COMMIT). The worker moves them to the audit store, not the page.
 """
 
 from __future__ import annotations

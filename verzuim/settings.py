@@ -105,6 +105,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
+    # The request's own transaction; its audit events are INSERTed into the outbox at its end
+    # and commit with it, the session save included (README "What the audit trail guarantees").
+    "audit.middleware.AuditedTransactionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
