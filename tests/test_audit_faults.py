@@ -135,6 +135,9 @@ def start_worker(broker: str, tmp_path: Path, *, beat: bool) -> subprocess.Popen
         "AUDIT_DRAIN_SECONDS": "1",
     }
     env.pop("CELERY_VISIBILITY_TIMEOUT", None)
+    # Under pytest-xdist the settings give each test process a Redis database of its own; the
+    # worker is no test process and must use the private Redis' database as given.
+    env.pop("PYTEST_XDIST_WORKER", None)
     command = [
         sys.executable, "-m", "celery", "-A", "verzuim", "worker", "-c", "1", "-l", "WARNING",
         "--without-heartbeat", "--without-mingle", "--without-gossip",
