@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -200,6 +200,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", None if PRODUCTION else "")
+if TESTING and REDIS_URL and (_worker := os.environ.get("PYTEST_XDIST_WORKER", "")):
+    # The suite runs in parallel processes (pytest-xdist, "gw0", "gw1", ...) and clears its cache
+    # database between tests: each process gets a Redis database of its own, counted up from the
+    # one REDIS_URL names, as each gets a test database of its own from pytest-django.
+    _redis = urlsplit(REDIS_URL)
+    _first = int(_redis.path.strip("/") or 0)
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_first + int(_worker.removeprefix('gw'))}"))
 if REDIS_URL:
     CACHES = {
         "default": {
