@@ -493,8 +493,8 @@ def commit_import(
             code="stale",
         )  # fmt: skip
     if counts[NEW] + counts[UPDATE] >= ANALYZE_FROM_ROWS:
-        # In this transaction: the new statistics count the rows it wrote and take effect
-        # with the commit (and go with a rollback).
+        # In this transaction, so the statistics count the rows it wrote; the column
+        # statistics take effect with the commit.
         analyze(Employee, EmploymentTerms)
     EmployeeImport.objects.filter(pk=stored.pk).update(
         status=ImportStatus.COMMITTED, committed_at=timezone.now(), rows_done=done, message=""
