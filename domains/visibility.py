@@ -285,13 +285,6 @@ def _explicit_scope(assignment: ScopedAssignment, prefix: str) -> Q:
     return scope
 
 
-def _current_contracts(manager: Any, provider_id: Any) -> Any:
-    today = timezone.localdate()
-    return manager.filter(provider_id=provider_id, starts_on__lte=today).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
-    )
-
-
 @cache
 def _assignments_sql() -> tuple[str, list[str]]:
     """The SQL of UserAccess._load, and the attribute names of the role's columns in it.
@@ -371,9 +364,5 @@ def employers_in_scope(user: User) -> set[int]:
                 )
             )
         if assignment.provider_id and not explicit:
-            employer_ids.update(
-                _current_contracts(ServiceContract.unscoped, assignment.provider_id).values_list(
-                    "employer_id", flat=True
-                )
-            )
+            employer_ids.update(assignment.contracted_employer_ids)
     return employer_ids
