@@ -572,3 +572,42 @@ def test_a_corrupted_workbook_is_refused_and_changes_nothing(hr_client, world, s
         response = upload(hr_client, bytes(corrupted), "w.xlsx")
         assert response.status_code in (200, 302)
     assert employee_state() == before
+
+
+# --- planner statistics -------------------------------------------------------------------------
+
+
+def _planner_rows(model) -> float:
+    """What the planner believes the table holds (pg_class.reltuples; -1 when never analysed)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_big_commit_refreshes_the_planners_statistics_of_the_tables_it_wrote(
+    hr_client, world, monkeypatch
+):
+    from imports import services
+
+    monkeypatch.setattr(services, "ANALYZE_FROM_ROWS", 30)
+    rows = [row(personnel_number=f"STAT-{number}") for number in range(40)]
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    assert employee_import.new_count == 40
+    confirm(hr_client, employee_import)
+    assert Employee.objects.filter(personnel_number__startswith="STAT-").count() == 40
+    # ANALYZE ran inside the commit's transaction: it counted every row, the new ones too (a
+    # table this small is read whole, so the estimate is exact).
+    assert _planner_rows(Employee) == Employee.unscoped.count()
+    assert _planner_rows(EmploymentTerms) == EmploymentTerms.unscoped.count()
+
+
+def test_a_small_commit_leaves_the_statistics_to_autovacuum(hr_client, world):
+    employee_import = preview_of(upload(hr_client, csv_bytes([row()])))
+    confirm(hr_client, employee_import)
+    assert Employee.objects.filter(personnel_number="IMP-1").exists()
+    # Not analysed in this transaction: whatever the planner knows, it is not this row.
+    assert _planner_rows(Employee) != Employee.unscoped.count()

@@ -18,8 +18,9 @@ from guardian.shortcuts import assign_perm
 
 from auth2fa.models import AccountType, SMSMessage, User
 from cases import services as case_services
-from cases.models import AbsenceCase, CaseType
+from cases.models import AbsenceCase, AbsencePeriod, CaseType, Milestone
 from cases.selectors import cases_visible_to
+from core.statistics import analyze
 from core.tenancy import tenant_scope
 from domains.models import (
     AssignmentStatus,
@@ -323,7 +324,11 @@ class Command(BaseCommand):
             if role_key:
                 self.assign(tenant, user, roles[role_key], scope, by_name, departments, providers)
         hr = next(user for email, user in users.items() if email.startswith("hr@"))
+        # Hundreds of employees were just written in this transaction: plan the case reports'
+        # queries for them (core/statistics.py), not for the empty tables the statistics know.
+        analyze(Employee, EmploymentTerms, RoleAssignment, ServiceContract)
         self.seed_cases(rng, tenant, hr)
+        analyze(AbsenceCase, AbsencePeriod, Milestone)
         self.seed_sms_history(rng, tenant, list(by_name.values()), hr)
         if tenant.name == "Demo Arbo":
             self.seed_demo_arbo_extras(rng, tenant, users)
