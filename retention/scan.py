@@ -33,10 +33,9 @@ from cases.models import AbsenceCase, MedicalDocument, MedicalNote
 from core.tenancy import all_tenants
 from domains.models import Employer, Tenant
 from employees.models import Employee
-from retention.models import Category, LegalHold, RetentionDue
+from retention.models import CASE_CATEGORIES, LegalHold, RetentionDue
 from retention.selectors import terms_of
 
-CASE_CATEGORIES = (Category.ABSENCE, Category.ERD_ZW, Category.WGA)
 WGA_AFTER_DAYS = 104 * 7  # WGA follows the WIA assessment after 104 weeks of sickness
 
 # Table names come from the models (never from input); every value is a bound parameter.
