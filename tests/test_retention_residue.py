@@ -19,7 +19,7 @@ from audit.tasks import drain_outbox
 from auth2fa.models import SMSDevice, SMSMessage
 from auth2fa.sms import FileBackend
 from cases.models import CaseDocument, CaseNote, MedicalDocument, MedicalNote
-from employees.models import BSN_INDEX, Employee
+from employees.models import Employee
 from imports.models import EmployeeImport
 from retention import deletion
 from retention.models import Category, LegalHold, RetentionDue
@@ -52,15 +52,17 @@ def residue(alias: str, needles: list[str], birth_date: date) -> list[str]:
         for table, column, data_type in columns(alias):
             where = f"{quote(table)}.{quote(column)}"
             if data_type == "date":
-                cursor.execute(
-                    f"SELECT count(*) FROM {quote(table)} WHERE {where} = %s", [birth_date]
-                )  # noqa: S608
+                sql = f"SELECT count(*) FROM {quote(table)} WHERE {where} = %s"  # noqa: S608
+                cursor.execute(sql, [birth_date])
                 if cursor.fetchone()[0]:
                     found.append(f"{alias}:{table}.{column}: birth date")
                 continue
             for needle in needles:
                 if data_type == "bytea":
-                    sql = f"SELECT count(*) FROM {quote(table)} WHERE position(convert_to(%s, 'UTF8') in {where}) > 0"  # noqa: S608
+                    sql = (
+                        f"SELECT count(*) FROM {quote(table)} "  # noqa: S608
+                        f"WHERE position(convert_to(%s, 'UTF8') in {where}) > 0"
+                    )
                 else:
                     sql = f"SELECT count(*) FROM {quote(table)} WHERE {where}::text ILIKE %s"  # noqa: S608
                     needle_param = f"%{needle}%"
@@ -115,7 +117,8 @@ def test_nothing_of_a_deleted_employee_is_left_in_either_database_or_any_stored_
     )
     document = MedicalDocument.objects.create(
         tenant=case.tenant, case=case, title="MRI Quirijnsma", file_name="mri-quirijnsma.pdf",
-        content_type="application/pdf", size=9, content=b"Quirijnsma", uploaded_by=world.bedrijfsarts,
+        content_type="application/pdf", size=9, content=b"Quirijnsma",
+        uploaded_by=world.bedrijfsarts,
     )  # fmt: skip
     twenty_one_years_ago = timezone.now() - timedelta(days=21 * 366)
     MedicalNote.objects.filter(pk=note.pk).update(created_at=twenty_one_years_ago)
@@ -148,9 +151,11 @@ def test_nothing_of_a_deleted_employee_is_left_in_either_database_or_any_stored_
     assert residue("default", needles, birth_date)  # the search finds them before
 
     scan_tenant(world.tenant)
-    keys = lambda: [
-        str(k) for k in RetentionDue.objects.filter(employee=person).values_list("key", flat=True)
-    ]  # noqa: E731
+
+    def keys():
+        rows = RetentionDue.objects.filter(employee=person)
+        return [str(key) for key in rows.values_list("key", flat=True)]
+
     # The company doctor deletes the medical file, then HR the rest (each with their rights).
     plan = deletion.build_plan(world.bedrijfsarts, due_keys=keys(), import_keys=[])
     assert plan.categories == [Category.MEDICAL]
