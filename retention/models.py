@@ -308,3 +308,22 @@ class DeletionItem(TenantOwned):
 
     def __str__(self) -> str:
         return f"Deletion item {self.key}"
+
+
+class Offboarding(models.Model):
+    """A leaving customer's environment: asked by one operator, approved by a second (who gets
+    the approval code; only its hash is kept), carried out by the first. Not tenant-owned: it
+    outlives the environment, as the record that its data was exported and destroyed."""
+
+    tenant_id = models.BigIntegerField()
+    tenant_key = models.UUIDField()
+    requested_by = models.CharField(max_length=100)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.CharField(max_length=100, blank=True)
+    approved_at = models.DateTimeField(null=True)
+    approval_code_hash = models.CharField(max_length=64, blank=True)
+    completed_at = models.DateTimeField(null=True)
+    rows_deleted = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Offboarding {self.pk}"
