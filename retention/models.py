@@ -182,14 +182,22 @@ class RetentionDue(TenantOwned):
     still open) and whether a legal hold suspends it. Written only by retention/scan.py; it
     marks, it never deletes."""
 
-    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+")
+    # A result derived from the employee, rewritten by the scan in bulk: no database-level
+    # foreign-key check per row (those cost as much as the writing itself on 100,000 employees,
+    # bench/retention.py); Django's cascade still removes it with its employee.
+    tenant = models.ForeignKey(
+        "domains.Tenant", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    employee = models.ForeignKey(
+        Employee, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     years = models.PositiveSmallIntegerField(_("years"))
     start_event = models.CharField(_("counted from"), max_length=20, choices=StartEvent.choices)
     started_on = models.DateField(null=True)
     deletable_on = models.DateField(_("deletable from"), null=True)
     on_hold = models.BooleanField(default=False)
-    scanned_at = models.DateTimeField()
+    scanned_at = models.DateTimeField()  # when stored; a result unchanged since keeps its time
 
     class Meta(TenantOwned.Meta):
         constraints = [
