@@ -161,14 +161,23 @@ def build_plan(
             continue
         chosen.setdefault(employee_id, set()).add(category)
     plan.held = len(held - set(chosen))
+    # The categories that apply to each chosen employee (and that the user sees).
+    applies: dict[int, set[str]] = {}
+    for employee_id, category in (
+        due_visible_to(user)
+        .filter(employee_id__in=list(chosen))
+        .values_list("employee_id", "category")
+    ):
+        applies.setdefault(employee_id, set()).add(category)
     for employee_id, categories in chosen.items():
         if employee_id in held:
             plan.held += 1
             continue
+        own = applies.get(employee_id, set())
         if Category.MASTER_DATA in categories:
-            categories |= {Category.SIGN_IN, *CASE_CATEGORIES}
+            categories |= own  # the whole employee: every category (all have passed)
         if categories & set(CASE_CATEGORIES):
-            categories |= set(CASE_CATEGORIES)
+            categories |= own & set(CASE_CATEGORIES)  # the same rows: together
         plan.items[employee_id] = [c for c in Category.values if c in categories]
     plan.whole = sum(1 for c in plan.items.values() if Category.MASTER_DATA in c)
     case_employees = [e for e, c in plan.items.items() if Category.ABSENCE in c]
