@@ -243,6 +243,7 @@ def deletions(request: AuthenticatedRequest) -> HttpResponse:
     person."""
     _may_review(request)
     rows = list(selectors.deletions_visible_to(request.user)[:PAGE_SIZE])
+    record_read("retention.deletion.list", result_count=len(rows))
     return render(request, "retention/deletions.html", {"deletions": rows})
 
 
@@ -250,6 +251,7 @@ def deletion_detail(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     """A request's progress (polled while it runs), its report, and the second person's choice."""
     _may_review(request)
     found = _deletion(request, key)
+    record_read("retention.deletion.view", obj=found)
     return render(
         request,
         "retention/deletion.html",
