@@ -14,9 +14,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.events import record_event
-from auth2fa.models import AuthenticatorApp, RecoveryCode, SecurityKey, SMSDevice, User
+from auth2fa.models import (
+    AuthenticatorApp,
+    PasswordHistory,
+    RecoveryCode,
+    SecurityKey,
+    SMSDevice,
+    SMSMessage,
+    User,
+)
+from auth2fa.sms import forget_number
 from core.accounts import AccountType
 
 # Unambiguous upper-case letters and digits: 32 symbols, so each character carries 5 bits.
@@ -245,3 +255,39 @@ def reset_second_factors(*, user: User, by: User) -> None:
         user.save(update_fields=["default_factor"])
     record_event("2fa.reset", "E", obj=user)
     end_sessions_of({user.pk})
+
+
+@transaction.atomic
+def erase_sign_in_data(*, users: list[User]) -> dict[str, int]:
+    """Remove what names these people from the sign-in records (retention, a person confirmed
+    it): the SMS records of their accounts, and the accounts themselves made anonymous and
+    closed (the rows stay: notes and decisions they made still point to them). Their second
+    factors, recovery codes and password history go; the SMS outbox file forgets their numbers."""
+    if not users:
+        return {"sms_records": 0, "accounts": 0}
+    pks = [user.pk for user in users]
+    numbers = list(SMSDevice.objects.filter(user_id__in=pks).values_list("number", flat=True))
+    sms_records, _per_model = SMSMessage.unscoped.filter(user_id__in=pks).delete()
+    for device in devices_for_user_ids(pks):
+        device.delete()
+    RecoveryCode.objects.filter(user_id__in=pks).delete()
+    PasswordHistory.objects.filter(user_id__in=pks).delete()
+    for user in User.objects.filter(pk__in=pks):
+        user.first_name = ""
+        user.last_name = ""
+        user.email = f"verwijderd-{user.key}@verwijderd.invalid"
+        user.is_active = False
+        user.employee = None
+        user.set_unusable_password()
+        user.save()
+    for number in numbers:
+        forget_number(number)
+    return {"sms_records": sms_records, "accounts": len(pks)}
+
+
+def devices_for_user_ids(pks: list[Any]) -> list[Device]:
+    """Every second factor (of every kind) of these accounts."""
+    devices: list[Device] = []
+    for model in (AuthenticatorApp, SMSDevice, SecurityKey, TOTPDevice):
+        devices.extend(model.objects.filter(user_id__in=pks))
+    return devices

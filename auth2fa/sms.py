@@ -100,6 +100,19 @@ class FileBackend:
         return f"file-{time.time_ns()}"
 
 
+def forget_number(number: str) -> int:
+    """Remove the messages to `number` from the development outbox file (retention: a deleted
+    person's phone number must not stay behind in a stored file). Returns the lines removed."""
+    path = Path(settings.SMS_FILE_PATH)
+    if not number or not path.exists():
+        return 0
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if number not in line]
+    if len(kept) != len(lines):
+        path.write_text("".join(kept), encoding="utf-8")
+    return len(lines) - len(kept)
+
+
 class HttpGatewayBackend:
     """A REST SMS gateway (the MessageBird/Bird style: POST JSON with originator, recipients and
     body; `Authorization: AccessKey <token>`; the answer's `id` is the reference).

@@ -26,8 +26,18 @@ from retention.services import check_term
 class PolicyForm(forms.Form):
     """One years field and one start-event field per category."""
 
-    def __init__(self, *args: Any, terms: dict[str, Term], **kwargs: Any) -> None:
+    second_person_above = forms.IntegerField(
+        label=_("A second person approves a deletion of more than this many employees"),
+        min_value=0,
+        max_value=100_000,
+        required=False,
+    )
+
+    def __init__(
+        self, *args: Any, terms: dict[str, Term], second_person_above: int, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["second_person_above"].initial = second_person_above
         self.rows = []
         for category in Category:
             term = terms[category]
@@ -120,3 +130,7 @@ class OverviewFilterForm(forms.Form):
         assert isinstance(department, forms.ModelChoiceField)  # noqa: S101
         employer.queryset = Employer.objects.filter(tenant=tenant)
         department.queryset = Department.objects.filter(tenant=tenant).select_related("employer")
+
+
+class ConfirmDeletionForm(forms.Form):
+    typed = forms.CharField(label=_("Type the confirmation"), max_length=50)

@@ -33,12 +33,16 @@ class Category(models.TextChoices):
     WGA = "wga", _("WGA data")
     MEDICAL = "medical", _("Medical file")
     SIGN_IN = "sign_in", _("SMS and sign-in records naming the person")
+    # Not per employee: an uploaded file names many people (imports/models.py). It is listed
+    # apart on the overview and is never in the scan's per-employee results.
+    IMPORT_FILES = "import_files", _("Import files")
 
 
 class StartEvent(models.TextChoices):
     EMPLOYMENT_END = "employment_end", _("End of employment")
     RECOVERY = "recovery", _("Recovery (end of the last case)")
     LAST_CHANGE = "last_change", _("Last change to the file")
+    UPLOAD = "upload", _("Upload of the file")
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,9 @@ DEFAULT_TERMS: dict[str, Term] = {
     Category.WGA: Term(Category.WGA, 10, StartEvent.RECOVERY),
     Category.MEDICAL: Term(Category.MEDICAL, 20, StartEvent.LAST_CHANGE),
     Category.SIGN_IN: Term(Category.SIGN_IN, 2, StartEvent.EMPLOYMENT_END),
+    # No statutory term: an import file has served its purpose once written (AVG art. 5(1)(e),
+    # no longer than necessary); a year leaves room to trace an import that went wrong.
+    Category.IMPORT_FILES: Term(Category.IMPORT_FILES, 1, StartEvent.UPLOAD),
 }
 # The start events that make sense per category: the medical file's term runs from its last
 # change by law (since 2020); master data and sign-in records exist as long as the employment.
@@ -75,11 +82,16 @@ ALLOWED_START_EVENTS: dict[str, tuple[str, ...]] = {
     Category.WGA: (StartEvent.RECOVERY, StartEvent.EMPLOYMENT_END),
     Category.MEDICAL: (StartEvent.LAST_CHANGE,),
     Category.SIGN_IN: (StartEvent.EMPLOYMENT_END,),
+    Category.IMPORT_FILES: (StartEvent.UPLOAD,),
 }
 # Statutory obligations to keep at least this long (ERD-ZW regulation art. 3 lid 2; art. 7:454
 # lid 3 BW), and the AP's maximum for absence data (longer only under a hold).
 LEGAL_MINIMUM_YEARS: dict[str, int] = {Category.ERD_ZW: 5, Category.MEDICAL: 20}
 LEGAL_MAXIMUM_YEARS: dict[str, int] = {Category.ABSENCE: 2}
+# The categories the scan dates per employee (import files are dated per file).
+EMPLOYEE_CATEGORIES = [c for c in Category.values if c != Category.IMPORT_FILES]
+# Absence, ERD-ZW and WGA data are the same rows (the cases): they are deleted together.
+CASE_CATEGORIES = (Category.ABSENCE, Category.ERD_ZW, Category.WGA)
 MAX_YEARS = 100
 
 
@@ -170,14 +182,22 @@ class RetentionDue(TenantOwned):
     still open) and whether a legal hold suspends it. Written only by retention/scan.py; it
     marks, it never deletes."""
 
-    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+")
+    # A result derived from the employee, rewritten by the scan in bulk: no database-level
+    # foreign-key check per row (those cost as much as the writing itself on 100,000 employees,
+    # bench/retention.py); Django's cascade still removes it with its employee.
+    tenant = models.ForeignKey(
+        "domains.Tenant", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    employee = models.ForeignKey(
+        Employee, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     years = models.PositiveSmallIntegerField(_("years"))
     start_event = models.CharField(_("counted from"), max_length=20, choices=StartEvent.choices)
     started_on = models.DateField(null=True)
     deletable_on = models.DateField(_("deletable from"), null=True)
     on_hold = models.BooleanField(default=False)
-    scanned_at = models.DateTimeField()
+    scanned_at = models.DateTimeField()  # when stored; a result unchanged since keeps its time
 
     class Meta(TenantOwned.Meta):
         constraints = [
@@ -191,3 +211,127 @@ class RetentionDue(TenantOwned):
 
     def __str__(self) -> str:
         return f"Retention result {self.key}"
+
+
+class RetentionSettings(TenantOwned):
+    """A tenant's settings for deletion: above how many employees a second person approves."""
+
+    second_person_above = models.PositiveIntegerField(
+        _("a second person approves a deletion of more than this many employees"), default=25
+    )
+
+    class Meta(TenantOwned.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="one_retention_settings_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"Retention settings {self.key}"
+
+
+class DeletionStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting", _("Waiting for a second person")
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Deleting")
+    DONE = "done", _("Deleted")
+    REFUSED = "refused", _("Refused by the second person")
+
+
+class DeletionRequest(TenantOwned):
+    """A person's confirmed request to delete data past its term: the deletion report.
+
+    It names no one: who asked (and approved), when, which categories, and counts. The employees
+    it concerns are its items until each is done; a deleted employee's item loses its link.
+    Progress lives here, so a run that crashed continues where its last batch ended."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True)
+    status = models.CharField(max_length=10, choices=DeletionStatus.choices)
+    categories = models.JSONField(default=list)
+    # The summary the person confirmed.
+    employees_planned = models.PositiveIntegerField(default=0)
+    cases_planned = models.PositiveIntegerField(default=0)
+    documents_planned = models.PositiveIntegerField(default=0)
+    medical_files_planned = models.PositiveIntegerField(default=0)
+    import_files = models.JSONField(default=list)  # keys of the import files to delete
+    # Progress and outcome (counts per kind of row, filled in per batch).
+    items_total = models.PositiveIntegerField(default=0)
+    items_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True)
+    progress_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    employees_deleted = models.PositiveIntegerField(default=0)
+    employees_skipped = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"Deletion request {self.key}"
+
+    @property
+    def running(self) -> bool:
+        return self.status in (DeletionStatus.QUEUED, DeletionStatus.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.items_total:
+            return 100 if self.status == DeletionStatus.DONE else 0
+        return min(100, int(100 * self.items_done / self.items_total))
+
+    @property
+    def category_labels(self) -> list[str]:
+        return [str(Category(c).label) for c in self.categories if c in Category.values]
+
+
+class ItemOutcome(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DELETED = "deleted", _("Deleted")
+    HELD = "held", _("Skipped: legal hold")
+    NOT_DUE = "not_due", _("Skipped: no longer past its term")
+    MEDICAL_REMAINS = "medical", _("Skipped: the medical file must be deleted first")
+
+
+class DeletionItem(TenantOwned):
+    """One employee of a request and the categories to delete of it. Marked done in the same
+    transaction as its deletion, so a crash never deletes twice nor skips one."""
+
+    request = models.ForeignKey(DeletionRequest, on_delete=models.CASCADE, related_name="items")
+    employee = models.ForeignKey(Employee, on_delete=models.SET_NULL, null=True, related_name="+")
+    categories = models.JSONField(default=list)
+    outcome = models.CharField(
+        max_length=10, choices=ItemOutcome.choices, default=ItemOutcome.PENDING
+    )
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["request", "outcome"], name="deletion_item_outcome")]
+
+    def __str__(self) -> str:
+        return f"Deletion item {self.key}"
+
+
+class Offboarding(models.Model):
+    """A leaving customer's environment: asked by one operator, approved by a second (who gets
+    the approval code; only its hash is kept), carried out by the first. Not tenant-owned: it
+    outlives the environment, as the record that its data was exported and destroyed."""
+
+    tenant_id = models.BigIntegerField()
+    tenant_key = models.UUIDField()
+    requested_by = models.CharField(max_length=100)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.CharField(max_length=100, blank=True)
+    approved_at = models.DateTimeField(null=True)
+    approval_code_hash = models.CharField(max_length=64, blank=True)
+    completed_at = models.DateTimeField(null=True)
+    rows_deleted = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Offboarding {self.pk}"

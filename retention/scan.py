@@ -3,7 +3,8 @@ deletable, computed set-based in SQL and stored in RetentionDue for the overview
 
 It marks; it never deletes (deletion is a person's decision, seed 002). Per tenant it runs a
 fixed number of statements, whatever the number of employees or cases: one read of the terms,
-one DELETE of the old results, one INSERT ... SELECT of the new ones.
+the fresh results into a temporary table, one DELETE of the stored results that differ from them,
+one INSERT of the fresh ones not stored (bench/retention.py: 100,000 employees, 1,000,000 cases).
 
 How a date is found (reference/retention.md):
 - a category applies only when there is data of it: absence data when the employee has a case,
@@ -33,10 +34,9 @@ from cases.models import AbsenceCase, MedicalDocument, MedicalNote
 from core.tenancy import all_tenants
 from domains.models import Employer, Tenant
 from employees.models import Employee
-from retention.models import Category, LegalHold, RetentionDue
+from retention.models import CASE_CATEGORIES, LegalHold, RetentionDue
 from retention.selectors import terms_of
 
-CASE_CATEGORIES = (Category.ABSENCE, Category.ERD_ZW, Category.WGA)
 WGA_AFTER_DAYS = 104 * 7  # WGA follows the WIA assessment after 104 weeks of sickness
 
 # Table names come from the models (never from input); every value is a bound parameter.
@@ -111,23 +111,45 @@ WITH cases AS (
     FROM dated d
     WINDOW employee AS (PARTITION BY employee_id)
 )
-INSERT INTO {RetentionDue._meta.db_table}
-    (tenant_id, key, employee_id, category, years, start_event, started_on, deletable_on,
-     on_hold, scanned_at)
-SELECT %(tenant)s, gen_random_uuid(), employee_id, category, years, start_event, started_on,
+SELECT employee_id, category, years, start_event, started_on,
        CASE
            WHEN category = 'master_data' THEN CASE WHEN any_unknown THEN NULL ELSE latest END
            WHEN category = ANY(%(case_categories)s::text[])
                THEN CASE WHEN case_unknown THEN NULL ELSE case_latest END
            ELSE own_date
-       END,
-       on_hold, %(now)s
+       END AS deletable_on,
+       on_hold
 FROM combined
+"""  # noqa: S608
+
+# The results are compared with the stored ones and only the differences written: a nightly
+# scan changes few rows, and rewriting every row (a fifth of a million on the benchmark's
+# tenant, with their index entries) cost most of the time. Unchanged rows keep their key, so a
+# selection made on the overview survives the next scan.
+DUE = RetentionDue._meta.db_table
+SAME_RESULT = """
+    f.employee_id = d.employee_id AND f.category = d.category AND f.years = d.years
+    AND f.start_event = d.start_event AND f.started_on IS NOT DISTINCT FROM d.started_on
+    AND f.deletable_on IS NOT DISTINCT FROM d.deletable_on AND f.on_hold = d.on_hold
+"""
+DELETE_STALE_SQL = f"""
+DELETE FROM {DUE} d WHERE d.tenant_id = %(tenant)s
+AND NOT EXISTS (SELECT 1 FROM pg_temp.retention_fresh f WHERE {SAME_RESULT})
+"""  # noqa: S608
+# The unchanged results are still stored: the fresh ones are inserted but for those.
+INSERT_NEW_SQL = f"""
+INSERT INTO {DUE}
+    (tenant_id, key, employee_id, category, years, start_event, started_on, deletable_on,
+     on_hold, scanned_at)
+SELECT %(tenant)s, gen_random_uuid(), f.employee_id, f.category, f.years, f.start_event,
+       f.started_on, f.deletable_on, f.on_hold, %(now)s
+FROM pg_temp.retention_fresh f
+ON CONFLICT (employee_id, category) DO NOTHING
 """  # noqa: S608
 
 
 def scan_tenant(tenant: Tenant, *, today: date | None = None) -> int:
-    """Replace the tenant's results with a fresh scan; returns the number of rows stored."""
+    """Bring the tenant's stored results up to date; returns the number of results."""
     terms = terms_of(tenant)
     params: dict[str, Any] = {
         "tenant": tenant.pk,
@@ -140,12 +162,17 @@ def scan_tenant(tenant: Tenant, *, today: date | None = None) -> int:
         "case_categories": [str(category) for category in CASE_CATEGORIES],
     }
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {RetentionDue._meta.db_table} WHERE tenant_id = %s",  # noqa: S608
-            [tenant.pk],
-        )
-        cursor.execute(SCAN_SQL, params)
-        return cursor.rowcount
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.retention_fresh")
+        cursor.execute(f"CREATE TEMPORARY TABLE retention_fresh AS {SCAN_SQL}", params)
+        stored = cursor.rowcount
+        # An index and statistics, so the comparison with the stored results is a hash join or
+        # an index probe per row, whatever the (possibly stale) statistics of the stored ones.
+        cursor.execute("CREATE INDEX ON pg_temp.retention_fresh (employee_id, category)")
+        cursor.execute("ANALYZE pg_temp.retention_fresh")
+        cursor.execute(DELETE_STALE_SQL, params)
+        cursor.execute(INSERT_NEW_SQL, params)
+        cursor.execute("DROP TABLE pg_temp.retention_fresh")
+        return stored
 
 
 @shared_task(name="retention.tasks.scan_all_tenants")

@@ -15,11 +15,15 @@ from employees.selectors import employees_visible_to, visible_employees
 from retention.models import (
     DEFAULT_TERMS,
     Category,
+    DeletionRequest,
     LegalHold,
     RetentionDue,
+    RetentionSettings,
     RetentionTerm,
     Term,
 )
+
+DEFAULT_SECOND_PERSON_ABOVE = 25
 
 
 def terms_of(tenant: Any) -> dict[str, Term]:
@@ -105,3 +109,32 @@ def due_employee(user: User, key: Any) -> tuple[Employee, list[RetentionDue]] | 
         if employee is not None:
             return employee, []
     return None
+
+
+def second_person_above(tenant_id: int) -> int:
+    """Above how many employees a deletion needs a second person (the tenant's setting)."""
+    row = RetentionSettings.objects.filter(tenant_id=tenant_id).first()
+    return row.second_person_above if row else DEFAULT_SECOND_PERSON_ABOVE
+
+
+def deletions_visible_to(user: User) -> QuerySet[DeletionRequest]:
+    """Deletion requests of the user's tenant that the user asked for, or whose categories the
+    user's retention rights cover (the possible second persons; medical only for medical)."""
+    permissions = access_of(user).permissions
+    mine = Q(requested_by=user)
+    if Perm.RETENTION_MANAGE in permissions and Perm.RETENTION_MEDICAL in permissions:
+        mine |= Q()
+    elif Perm.RETENTION_MANAGE in permissions:
+        mine |= ~Q(categories__contains=[Category.MEDICAL])
+    elif Perm.RETENTION_MEDICAL in permissions:
+        mine |= Q(categories=[Category.MEDICAL])
+    return (
+        DeletionRequest.objects.filter(tenant_id=user.tenant_id)
+        .filter(mine)
+        .select_related("requested_by", "approved_by")
+        .order_by("-requested_at")
+    )
+
+
+def deletion_for(user: User, key: Any) -> DeletionRequest | None:
+    return deletions_visible_to(user).filter(key=key).first()

@@ -19,10 +19,11 @@ from retention.models import (
     LEGAL_MINIMUM_YEARS,
     Category,
     LegalHold,
+    RetentionSettings,
     RetentionTerm,
     Term,
 )
-from retention.selectors import terms_of
+from retention.selectors import DEFAULT_SECOND_PERSON_ABOVE, terms_of
 
 
 def check_term(term: Term) -> None:
@@ -98,3 +99,17 @@ def lift_hold(*, hold: LegalHold, by: User) -> None:
     hold.lifted_at = timezone.now()
     hold.lifted_by = by
     hold.save(update_fields=["lifted_at", "lifted_by"])
+
+
+@transaction.atomic
+def save_settings(*, tenant: Any, second_person_above: int) -> list[str]:
+    """Store above how many employees a deletion needs a second person; returns what changed."""
+    current = RetentionSettings.objects.filter(tenant=tenant).first()
+    if current is not None and current.second_person_above == second_person_above:
+        return []
+    if current is None and second_person_above == DEFAULT_SECOND_PERSON_ABOVE:
+        return []
+    RetentionSettings.objects.update_or_create(
+        tenant=tenant, defaults={"second_person_above": second_person_above}
+    )
+    return ["second_person_above"]

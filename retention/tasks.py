@@ -1,8 +1,11 @@
-"""The background tasks of the retention app, for Celery's autodiscovery: the nightly scan.
+"""The background tasks of the retention app, for Celery's autodiscovery: the nightly scan, and
+carrying out a deletion a person confirmed.
 
-Defined next to the scan it runs (retention/scan.py). It marks what is past its term; no task
-deletes anything (deletion needs a person's confirmation)."""
+Defined next to the services they run (retention/scan.py, retention/deletion.py). The scan
+marks what is past its term; the deletion task deletes only what a confirmed (and, above the
+tenant's threshold, approved) request names."""
 
+from retention.deletion import delete_in_background
 from retention.scan import scan_all_tenants
 
-__all__ = ["scan_all_tenants"]
+__all__ = ["delete_in_background", "scan_all_tenants"]

@@ -162,6 +162,7 @@ NO_PERSONAL_DATA = {
     "domains:department_detail", "domains:department_close", "domains:contract_edit",
     "domains:contract_end", "employees:create", "retention:policy", "imports:upload",
     "imports:template_csv", "imports:template_xlsx", "imports:progress",
+    "retention:deletion_progress",
 }  # fmt: skip
 VIEWS = [
     (name, persona)

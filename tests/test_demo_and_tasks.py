@@ -60,6 +60,21 @@ def test_the_demo_has_two_tenants_and_every_persona(demo):
     assert "Verzuim-demo-2026" in demo and "hr@demo.test" in demo
 
 
+def test_the_demo_retention_overview_shows_data_past_every_kind_of_term(demo):
+    """Leavers of more than two years ago, an ERD-ZW employer, a WGA case, a legal hold and a
+    medical file past 20 years, found by the scan the seeding ends with."""
+    from django.utils import timezone
+
+    from retention.models import RetentionDue
+
+    demo_arbo = Tenant.objects.get(name="Demo Arbo")
+    past = RetentionDue.objects.filter(tenant=demo_arbo, deletable_on__lte=timezone.localdate())
+    categories = set(past.values_list("category", flat=True))
+    assert {"absence", "master_data", "erd_zw", "wga", "medical"} <= categories
+    assert past.filter(on_hold=True).exists()
+    assert past.filter(category="master_data", on_hold=False).count() >= 5
+
+
 def test_demo_accounts_start_without_a_second_factor(demo):
     from django_otp import user_has_device
 

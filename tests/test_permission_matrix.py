@@ -140,6 +140,21 @@ def hold_of(world, scope):
     return {"key": hold.key}
 
 
+def deletion_of(world, scope):
+    """Own: HR's request; other: the company doctor's (medical file); tenant: the outsider's."""
+    from retention.models import DeletionRequest
+
+    by, categories = {
+        "own": (world.hr, ["absence"]),
+        "other": (world.bedrijfsarts, ["medical"]),
+        "tenant": (world.outsider, ["absence"]),
+    }[scope]
+    request = DeletionRequest.objects.create(
+        tenant=by.tenant, requested_by=by, status="done", categories=categories
+    )
+    return {"key": request.key}
+
+
 SEEN = {"own": 200, "other": 404, "tenant": 404}  # a domain user who may see only the sick Jansen
 NOT_AN_ADMIN_OBJECT = {"own": 403, "other": 403, "tenant": 403}
 ADMIN_GET = {"own": 200, "other": 200, "tenant": 404}
@@ -468,6 +483,34 @@ MATRIX = {
     ),
     "retention:hold_lift": Entry(
         kwargs=hold_of, expect=scoped(hr=(200, 200, 404), outsider=(404, 404, 200))
+    ),
+    # Deletion: selection, review (fresh second factor) and the requests with their reports;
+    # the werkgever sees its own categories' requests, the company doctor the medical ones.
+    "retention:select": Entry(
+        method="post", expect={**everyone(403), "hr": 302, "bedrijfsarts": 302, "outsider": 302}
+    ),
+    "retention:review": Entry(
+        expect={**everyone(403), "hr": 200, "bedrijfsarts": 200, "outsider": 200}
+    ),
+    "retention:deletions": Entry(
+        expect={**everyone(403), "hr": 200, "bedrijfsarts": 200, "outsider": 200}
+    ),
+    "retention:deletion": Entry(
+        kwargs=deletion_of,
+        expect=scoped(hr=(200, 404, 404), bedrijfsarts=(404, 200, 404), outsider=(404, 404, 200)),
+    ),
+    "retention:deletion_progress": Entry(
+        kwargs=deletion_of,
+        expect=scoped(hr=(200, 404, 404), bedrijfsarts=(404, 200, 404), outsider=(404, 404, 200)),
+    ),
+    "retention:deletion_report": Entry(
+        kwargs=deletion_of,
+        expect=scoped(hr=(200, 404, 404), bedrijfsarts=(404, 200, 404), outsider=(404, 404, 200)),
+    ),
+    "retention:deletion_decide": Entry(
+        method="post",
+        kwargs=deletion_of,
+        expect=scoped(hr=(302, 404, 404), bedrijfsarts=(404, 302, 404), outsider=(404, 404, 302)),
     ),
 }
 ROUTES = {route.name: route for route in all_routes()}

@@ -50,7 +50,7 @@ def policy_post(**overrides):
 
 def test_a_tenant_without_own_terms_has_the_legal_defaults(world):
     terms = terms_of(world.tenant)
-    assert [terms[c].years for c in Category.values] == [2, 2, 5, 10, 20, 2]
+    assert [terms[c].years for c in Category.values] == [2, 2, 5, 10, 20, 2, 1]
     assert terms[Category.MEDICAL].start_event == StartEvent.LAST_CHANGE
     assert terms[Category.ABSENCE].start_event == StartEvent.EMPLOYMENT_END
     assert terms[Category.ERD_ZW].start_event == StartEvent.RECOVERY

@@ -132,11 +132,24 @@ def _other_hold(w):
     return {"key": hold.key}
 
 
+def _other_deletion(w):
+    from retention.models import DeletionRequest
+
+    request = DeletionRequest.objects.create(
+        tenant=w.other_tenant, requested_by=w.outsider, status="awaiting", categories=["absence"]
+    )
+    return {"key": request.key}
+
+
 OTHER_TENANT_OBJECTS.update(
     {
         "retention:holds": ("hr", lambda w: {"key": w.other_employee.key}),
         "retention:hold_lift": ("hr", _other_hold),
         "retention:employee": ("hr", lambda w: {"key": w.other_employee.key}),
+        "retention:deletion": ("hr", _other_deletion),
+        "retention:deletion_decide": ("hr", _other_deletion),
+        "retention:deletion_progress": ("hr", _other_deletion),
+        "retention:deletion_report": ("hr", _other_deletion),
     }
 )
 OTHER_TENANT_OBJECTS.update(
@@ -150,7 +163,8 @@ OTHER_TENANT_OBJECTS.update(
     }
 )
 READ_ONLY = {
-    "retention:employee",
+    "retention:employee", "retention:deletion", "retention:deletion_progress",
+    "retention:deletion_report",
     "audit:export_detail", "audit:export_download",
     "employees:detail", "employees:edit", "employees:end", "domains:role_edit",
     "domains:role_compare", "domains:user_detail",

@@ -69,3 +69,13 @@ function pollProgress(box) {
 document.querySelectorAll("[data-progress-url]").forEach((box) => {
   window.setTimeout(() => pollProgress(box), 1000);
 });
+
+// Select all: <input type="checkbox" data-check-all="name"> ticks or clears every checkbox
+// named "name" in its form (the retention overview's selection).
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-check-all]");
+  if (!all || !all.form) return;
+  all.form.querySelectorAll(`input[type=checkbox][name="${all.dataset.checkAll}"]`).forEach((box) => {
+    box.checked = all.checked;
+  });
+});

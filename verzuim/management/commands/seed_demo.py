@@ -39,6 +39,8 @@ from domains.permissions import REFERENCE_ROLES_BY_KEY, Perm
 from domains.services import ensure_reference_roles
 from domains.visibility import CASE_MANAGER_GRANT
 from employees.models import Employee, EmploymentTerms, Gender
+from retention.models import HoldReason, LegalHold
+from retention.scan import scan_tenant
 
 DEMO_PASSWORD = "Verzuim-demo-2026"  # noqa: S105 - printed at start, demo only
 
@@ -150,6 +152,7 @@ EMPLOYER_DETAILS = {
     "Bakkerij De Gouden Korenaar B.V.": {
         "registration_number": "30123456",
         "payroll_tax_number": "812345670L01",
+        "own_risk_wga": True,  # carries the WGA risk itself: a WGA file is kept 10 years
         "full_time_hours": Decimal("38"),
     },
     "Zorggroep Rivierenland": {
@@ -332,6 +335,8 @@ class Command(BaseCommand):
         self.seed_sms_history(rng, tenant, list(by_name.values()), hr)
         if tenant.name == "Demo Arbo":
             self.seed_demo_arbo_extras(rng, tenant, users)
+            self.seed_retention(rng, tenant, users, by_name)
+        scan_tenant(tenant)  # what the nightly scan would have found: the retention overview
 
     def seed_sms_history(self, rng: random.Random, tenant: Tenant, employers, user) -> None:
         """Half a year of SMS codes per employer, so the SMS cost report has something to show."""
@@ -460,6 +465,51 @@ class Command(BaseCommand):
         Role.objects.create(
             tenant=tenant, name="Salarisadministratie (oud)", domain="",
             permissions=[Perm.EMPLOYEE_VIEW, Perm.CASE_VIEW, Perm.EMPLOYEE_EXPORT],
+        )  # fmt: skip
+
+    def seed_retention(self, rng: random.Random, tenant: Tenant, users: dict, by_name) -> None:
+        """Former employees whose data is past its retention term, so the retention overview has
+        something to show: leavers of more than two years ago (absence data, master data), at
+        the ERD-ZW employer (five years after recovery), a WGA case (at an employer bearing the
+        WGA risk, ten years), a legal hold, and a medical file last changed over 20 years ago."""
+        today = timezone.localdate()
+        hr, doctor = users["hr@demo.test"], users["bedrijfsarts@demo.test"]
+        bakery = by_name["Bakkerij De Gouden Korenaar B.V."]
+        care = by_name["Zorggroep Rivierenland"]
+        years = lambda n: timedelta(days=round(n * 365.25))  # noqa: E731
+        # (employer, years since leaving, years since the case began, days sick)
+        leavers = [
+            (bakery, 3, 4, 30), (bakery, 4, 6, 12), (bakery, 2.5, 3, 90), (bakery, 5, 7, 20),
+            (care, 3, 7, 45), (care, 6, 8, 15), (care, 2.2, 2.8, 60),
+            (bakery, 13, 15, 800),  # WGA: longer than 104 weeks at an own-risk bearer
+            (bakery, 12, 23, 40),  # its medical file was last changed 21 years ago
+        ]  # fmt: skip
+        number = 90000
+        made = []
+        for employer, left, sick, days in leavers:
+            number += 1
+            first_day = today - years(sick)
+            employee = self.make_employee(rng, tenant, employer, [None], number)
+            employee.department = None
+            employee.employment_start = first_day - years(3)
+            employee.employment_end = None
+            employee.save()
+            case = case_services.report_sick(
+                employee=employee, by=hr, first_sick_day=first_day,
+                contact_phone=f"06{rng.randint(10000000, 99999999)}",
+            )  # fmt: skip
+            case_services.report_recovery(case=case, by=hr, on=first_day + timedelta(days=days))
+            Employee.objects.filter(pk=employee.pk).update(employment_end=today - years(left))
+            made.append((employee, case))
+        old_employee, old_case = made[-1]
+        note = case_services.add_medical_note(
+            case=old_case, by=doctor, text=rng.choice(MEDICAL_NOTES)
+        )
+        type(note).objects.filter(pk=note.pk).update(created_at=timezone.now() - years(21))
+        held, _case = made[0]
+        LegalHold.objects.create(
+            tenant=tenant, employee=held, reason=HoldReason.LABOUR_CONFLICT,
+            ends_on=today + timedelta(days=180), placed_by=hr,
         )  # fmt: skip
 
     def build_departments(
