@@ -1,0 +1,387 @@
+"""Absence figures by the national definitions (CBS 1996 "Berekening van ziekteverzuim", as
+Vernet applies them), computed in one SQL statement per request for any number of periods and
+groups (README "Management information" lists every choice the sources leave open).
+
+Everything is range arithmetic on dated intervals, never a loop over days: an employee's
+employment, the intervals of their part-time factor (EmploymentTerms, each valid until the next
+one starts; the first also covers the days before it), each sick spell (AbsencePeriod) and the
+intervals of its incapacity (IncapacityChange, each valid until the next one of the case) are
+intersected with each reporting period; the length of an intersection times its factors is the
+weight of those days.
+
+Definitions, in short (the page says the same):
+- a sick report (ziekmelding) is one sick spell: an absence that continues an earlier case within
+  28 days (the Poortwachter count, art. 7:629 lid 10 BW) is a new report for the figures, as the
+  CBS standard counts it; a partial recovery is not;
+- the recovery date (hersteldatum) is the first day back at work; a spell lasts from its first
+  sick day up to the day before it, both counted, so its length is hersteldatum − first sick day;
+  it ends in a period when its last sick day lies in it;
+- pregnancy-related cases count in none of the figures but their own percentage; their days stay
+  in the denominator (the worked example of the reference does the same).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+
+from cases.models import CaseType
+from cases.poortwachter import RULES_BY_KIND
+
+MIN_GROUP_SIZE = 5  # no figure for fewer employees: it would reveal one person's absence
+WEEK_42_DAYS = RULES_BY_KIND["uwv_42"].sick_days
+WEEK_52_DAYS = RULES_BY_KIND["first_year_evaluation"].sick_days
+
+# Vernet's duration classes (days): the class of a spell is its length up to the end of the
+# period (or its recovery, when earlier). Vernet ends at 730 days; longer spells are counted in
+# the last class too, so the classes add up to the whole percentage (the CBS counts absence
+# longer than a year in full).
+DURATION_CLASSES: list[tuple[str, int, int | None]] = [
+    ("short", 1, 14),
+    ("medium", 15, 91),
+    ("long", 92, 365),
+    ("extra_long", 366, None),
+]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which employees the figures cover: a tenant's employees of these employers or in these
+    department subtrees (paths), optionally grouped (see `GROUPINGS`)."""
+
+    tenant_id: int
+    employer_ids: tuple[int, ...] = ()
+    department_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How employees fall into groups: `employer` (by employer), `departments` (the top-level
+    departments of `employer_id`, or the child departments of the department at `path`, each with
+    its subtree; employees directly in the parent form the group None), or None: one group."""
+
+    kind: str | None = None
+    employer_id: int | None = None
+    path: str = ""
+
+
+@dataclass
+class Figures:
+    """The raw sums of one period and group; the figures are derived from them."""
+
+    period_from: date
+    period_to: date
+    group: int | None
+    headcount: int = 0  # employees employed on at least one day of the period
+    employed_days: Decimal = Decimal(0)  # Σ calendar days employed
+    fte_days: Decimal = Decimal(0)  # Σ calendar days employed × part-time factor
+    sick_fte_days: Decimal = Decimal(0)  # Σ sick days × part-time factor × incapacity
+    pregnancy_fte_days: Decimal = Decimal(0)
+    class_fte_days: dict[str, Decimal] = field(default_factory=dict)
+    class_counts: dict[str, int] = field(default_factory=dict)
+    new_reports: int = 0
+    ended: int = 0
+    ended_days: int = 0
+    without_sick_day: int = 0
+    open_cases: int = 0
+    open_past_42: int = 0
+    open_past_52: int = 0
+
+    @property
+    def days_in_period(self) -> int:
+        return (self.period_to - self.period_from).days + 1
+
+    @property
+    def suppressed(self) -> bool:
+        return self.headcount < MIN_GROUP_SIZE
+
+    @staticmethod
+    def _percentage(part: Decimal, whole: Decimal) -> Decimal | None:
+        return part * 100 / whole if whole else None
+
+    @property
+    def absence_percentage(self) -> Decimal | None:
+        return self._percentage(self.sick_fte_days, self.fte_days)
+
+    @property
+    def pregnancy_percentage(self) -> Decimal | None:
+        return self._percentage(self.pregnancy_fte_days, self.fte_days)
+
+    def class_percentage(self, name: str) -> Decimal | None:
+        return self._percentage(self.class_fte_days.get(name, Decimal(0)), self.fte_days)
+
+    @property
+    def average_headcount(self) -> Decimal:
+        return self.employed_days / self.days_in_period
+
+    @property
+    def report_frequency(self) -> Decimal | None:
+        """New reports per average employee (head count), annualised: × 365 ÷ days in period."""
+        if not self.employed_days:
+            return None
+        return Decimal(self.new_reports) / self.average_headcount * 365 / self.days_in_period
+
+    @property
+    def average_duration(self) -> Decimal | None:
+        return Decimal(self.ended_days) / self.ended if self.ended else None
+
+    @property
+    def zero_absence_percentage(self) -> Decimal | None:
+        if not self.headcount:
+            return None
+        return Decimal(self.without_sick_day) * 100 / self.headcount
+
+
+def _group_expression(grouping: Grouping) -> tuple[str, list[object]]:
+    """SQL for an employee's group key (e: employee, d: their department), and its parameters."""
+    if grouping.kind == "employer":
+        return "e.employer_id", []
+    if grouping.kind == "departments":
+        if grouping.path:
+            # "/1/4/9/" under "/1/": the next id after the parent's path ("4"); "" when directly in it.
+            return (
+                "NULLIF(split_part(substr(d.path, length(%s)), '/', 2), '')::bigint",
+                [grouping.path],
+            )
+        return "NULLIF(split_part(d.path, '/', 2), '')::bigint", []
+    return "NULL::bigint", []
+
+
+FIGURES_SQL = """
+WITH periods AS (
+    SELECT n::int AS pid, f AS p_from, t AS p_to,
+           LEAST(t, %(today)s::date) AS p_ref
+      FROM unnest(%(froms)s::date[], %(tos)s::date[]) WITH ORDINALITY AS x(f, t, n)
+),
+bounds AS (SELECT min(p_from) AS lo, max(p_to) AS hi FROM periods),
+emp AS (
+    SELECT e.id, e.employment_start AS e_from,
+           COALESCE(e.employment_end, 'infinity'::date) AS e_to,
+           e.part_time_factor, {group_sql} AS grp
+      FROM employees_employee e
+      LEFT JOIN domains_department d ON d.id = e.department_id
+      CROSS JOIN bounds b
+     WHERE e.tenant_id = %(tenant)s
+       AND (e.employer_id = ANY(%(employers)s::bigint[])
+            OR d.path LIKE ANY(%(paths)s::text[]))
+       AND e.employment_start <= b.hi
+       AND (e.employment_end IS NULL OR e.employment_end >= b.lo)
+),
+-- The part-time factor per interval: each set of terms until the next; the first also before.
+dtf AS (
+    SELECT t.employee_id AS emp_id,
+           CASE WHEN lag(t.valid_from) OVER w IS NULL THEN '-infinity'::date
+                ELSE t.valid_from END AS f_from,
+           COALESCE(lead(t.valid_from) OVER w - 1, 'infinity'::date) AS f_to,
+           LEAST(1, ROUND(t.contract_hours / t.full_time_hours, 3)) AS factor
+      FROM employees_employmentterms t
+     WHERE t.employee_id IN (SELECT id FROM emp)
+    WINDOW w AS (PARTITION BY t.employee_id ORDER BY t.valid_from)
+    UNION ALL
+    SELECT e.id, '-infinity'::date, 'infinity'::date, e.part_time_factor
+      FROM emp e
+     WHERE NOT EXISTS (SELECT 1 FROM employees_employmentterms t WHERE t.employee_id = e.id)
+),
+-- Employment in each period, per employee: days and days × factor.
+employed AS (
+    SELECT p.pid, e.id AS emp_id, e.grp,
+           SUM(LEAST(e.e_to, f.f_to, p.p_to) - GREATEST(e.e_from, f.f_from, p.p_from) + 1)
+               AS days,
+           SUM((LEAST(e.e_to, f.f_to, p.p_to) - GREATEST(e.e_from, f.f_from, p.p_from) + 1)
+               * f.factor) AS fte_days
+      FROM emp e
+      JOIN periods p ON e.e_from <= p.p_to AND e.e_to >= p.p_from
+      JOIN dtf f ON f.emp_id = e.id
+                AND f.f_from <= LEAST(e.e_to, p.p_to) AND f.f_to >= GREATEST(e.e_from, p.p_from)
+     GROUP BY p.pid, e.id, e.grp
+),
+spells AS (
+    SELECT ap.id AS spell_id, ap.case_id, c.employee_id AS emp_id, c.case_type,
+           ap.starts_on, ap.ends_on, COALESCE(ap.ends_on, 'infinity'::date) AS s_to
+      FROM cases_absenceperiod ap
+      JOIN cases_absencecase c ON c.id = ap.case_id
+      CROSS JOIN bounds b
+     WHERE c.employee_id IN (SELECT id FROM emp)
+       AND ap.starts_on <= b.hi AND (ap.ends_on IS NULL OR ap.ends_on >= b.lo)
+),
+-- Incapacity per interval of a case: each change until the next; the first also before.
+incapacity AS (
+    SELECT ic.case_id,
+           CASE WHEN lag(ic.starts_on) OVER w IS NULL THEN '-infinity'::date
+                ELSE ic.starts_on END AS i_from,
+           COALESCE(lead(ic.starts_on) OVER w - 1, 'infinity'::date) AS i_to,
+           ic.percentage / 100.0 AS ao
+      FROM cases_incapacitychange ic
+     WHERE ic.case_id IN (SELECT case_id FROM spells)
+    WINDOW w AS (PARTITION BY ic.case_id ORDER BY ic.starts_on, ic.id)
+),
+-- Each spell in each period where the employee is employed: its weighted sick days there,
+-- and its length up to the end of the period (its duration class).
+sick AS (
+    SELECT p.pid, s.spell_id, s.emp_id, s.case_type, s.starts_on, s.ends_on,
+           LEAST(s.s_to, p.p_to) + 1 - s.starts_on AS length_to_end,
+           SUM((LEAST(s.s_to, i.i_to, f.f_to, e.e_to, p.p_to)
+                - GREATEST(s.starts_on, i.i_from, f.f_from, e.e_from, p.p_from) + 1)
+               * f.factor * i.ao) AS fte_days
+      FROM spells s
+      JOIN emp e ON e.id = s.emp_id
+      JOIN periods p ON s.starts_on <= p.p_to AND s.s_to >= p.p_from
+      JOIN incapacity i ON i.case_id = s.case_id
+      JOIN dtf f ON f.emp_id = s.emp_id
+     WHERE LEAST(s.s_to, i.i_to, f.f_to, e.e_to, p.p_to)
+           >= GREATEST(s.starts_on, i.i_from, f.f_from, e.e_from, p.p_from)
+     GROUP BY p.pid, s.spell_id, s.emp_id, s.case_type, s.starts_on, s.ends_on, s.s_to, p.p_to
+),
+sick_per_spell AS (
+    SELECT k.*, em.grp,
+           CASE WHEN k.length_to_end <= 14 THEN 'short'
+                WHEN k.length_to_end <= 91 THEN 'medium'
+                WHEN k.length_to_end <= 365 THEN 'long'
+                ELSE 'extra_long' END AS class
+      FROM sick k JOIN employed em ON em.pid = k.pid AND em.emp_id = k.emp_id
+),
+-- Reports and endings: spells of employees employed in the period, starting or ending in it.
+events AS (
+    SELECT p.pid, em.grp,
+           COUNT(*) FILTER (WHERE s.starts_on BETWEEN p.p_from AND p.p_to
+                            AND s.starts_on BETWEEN e.e_from AND e.e_to) AS new_reports,
+           COUNT(*) FILTER (WHERE s.ends_on BETWEEN p.p_from AND p.p_to) AS ended,
+           COALESCE(SUM(s.ends_on + 1 - s.starts_on)
+                    FILTER (WHERE s.ends_on BETWEEN p.p_from AND p.p_to), 0) AS ended_days
+      FROM spells s
+      JOIN emp e ON e.id = s.emp_id
+      JOIN periods p ON s.starts_on <= p.p_to AND s.s_to >= p.p_from
+      JOIN employed em ON em.pid = p.pid AND em.emp_id = s.emp_id
+     WHERE s.case_type = %(sickness)s
+     GROUP BY p.pid, em.grp
+),
+-- Cases open on the last day of the period (or today, when that is earlier), with the sick
+-- days they have counted by then (all their spells, also those before the period).
+open_cases AS (
+    SELECT p.pid, e.grp,
+           COUNT(DISTINCT c.id) AS open_cases,
+           COUNT(DISTINCT c.id) FILTER (WHERE w.sick_days >= %(week42)s) AS past_42,
+           COUNT(DISTINCT c.id) FILTER (WHERE w.sick_days >= %(week52)s) AS past_52
+      FROM periods p
+      JOIN cases_absencecase c ON c.first_sick_day <= p.p_ref
+                              AND (c.recovered_on IS NULL OR c.recovered_on > p.p_ref)
+      JOIN emp e ON e.id = c.employee_id AND e.e_from <= p.p_ref AND e.e_to >= p.p_ref
+      CROSS JOIN LATERAL (
+          SELECT SUM(LEAST(COALESCE(ap.ends_on, p.p_ref), p.p_ref) - ap.starts_on + 1)
+                     AS sick_days
+            FROM cases_absenceperiod ap
+           WHERE ap.case_id = c.id AND ap.starts_on <= p.p_ref
+      ) w
+     WHERE c.tenant_id = %(tenant)s AND c.case_type = %(sickness)s
+     GROUP BY p.pid, e.grp
+),
+employed_totals AS (
+    SELECT em.pid, em.grp, COUNT(*) AS headcount, SUM(em.days) AS days,
+           SUM(em.fte_days) AS fte_days,
+           COUNT(*) FILTER (WHERE NOT EXISTS (
+               SELECT 1 FROM sick_per_spell k
+                WHERE k.pid = em.pid AND k.emp_id = em.emp_id AND k.case_type = %(sickness)s
+           )) AS without_sick_day
+      FROM employed em
+     GROUP BY em.pid, em.grp
+),
+sick_totals AS (
+    SELECT pid, grp,
+           COALESCE(SUM(fte_days) FILTER (WHERE case_type = %(sickness)s), 0) AS sick,
+           COALESCE(SUM(fte_days) FILTER (WHERE case_type = %(pregnancy)s), 0) AS pregnancy,
+           {class_sums}
+      FROM sick_per_spell
+     GROUP BY pid, grp
+)
+SELECT t.pid, t.grp, t.headcount, t.days, t.fte_days, t.without_sick_day,
+       COALESCE(k.sick, 0), COALESCE(k.pregnancy, 0),
+       {class_columns},
+       COALESCE(v.new_reports, 0), COALESCE(v.ended, 0), COALESCE(v.ended_days, 0),
+       COALESCE(o.open_cases, 0), COALESCE(o.past_42, 0), COALESCE(o.past_52, 0)
+  FROM employed_totals t
+  LEFT JOIN sick_totals k ON k.pid = t.pid AND k.grp IS NOT DISTINCT FROM t.grp
+  LEFT JOIN events v ON v.pid = t.pid AND v.grp IS NOT DISTINCT FROM t.grp
+  LEFT JOIN open_cases o ON o.pid = t.pid AND o.grp IS NOT DISTINCT FROM t.grp
+ ORDER BY t.pid, t.grp NULLS FIRST
+"""
+
+_CLASS_SUMS = ",\n           ".join(
+    f"COALESCE(SUM(fte_days) FILTER (WHERE case_type = %(sickness)s AND class = '{name}'), 0)"
+    f" AS fte_{name},\n           "
+    f"COUNT(*) FILTER (WHERE case_type = %(sickness)s AND class = '{name}') AS n_{name}"
+    for name, _low, _high in DURATION_CLASSES
+)
+_CLASS_COLUMNS = ", ".join(
+    f"COALESCE(k.fte_{name}, 0), COALESCE(k.n_{name}, 0)" for name, _low, _high in DURATION_CLASSES
+)
+
+
+def compute(
+    scope: Scope,
+    periods: Sequence[tuple[date, date]],
+    *,
+    today: date,
+    grouping: Grouping | None = None,
+) -> list[Figures]:
+    """The figures of every period (and group) for the employees in `scope`: one query.
+
+    Returns one Figures per period and group that has anyone employed in it, in period order.
+    `today` bounds the day on which open cases are counted (a period reaching into the future
+    counts those open today)."""
+    if not periods or not (scope.employer_ids or scope.department_paths):
+        return []
+    group_sql, group_params = _group_expression(grouping or Grouping())
+    sql = FIGURES_SQL.format(
+        group_sql=group_sql.replace("%s", "%(group_path)s"),
+        class_sums=_CLASS_SUMS,
+        class_columns=_CLASS_COLUMNS,
+    )
+    params: dict[str, object] = {
+        "today": today,
+        "froms": [start for start, _end in periods],
+        "tos": [end for _start, end in periods],
+        "tenant": scope.tenant_id,
+        "employers": list(scope.employer_ids),
+        "paths": [f"{path}%" for path in scope.department_paths],
+        "sickness": CaseType.SICKNESS.value,
+        "pregnancy": CaseType.PREGNANCY.value,
+        "week42": WEEK_42_DAYS,
+        "week52": WEEK_52_DAYS,
+        "group_path": group_params[0] if group_params else "",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    results = []
+    for row in rows:
+        pid, grp, headcount, days, fte_days, without, sick, pregnancy, *rest = row
+        period_from, period_to = periods[pid - 1]
+        figures = Figures(
+            period_from=period_from,
+            period_to=period_to,
+            group=grp,
+            headcount=headcount,
+            employed_days=Decimal(days),
+            fte_days=Decimal(fte_days),
+            without_sick_day=without,
+            sick_fte_days=Decimal(sick),
+            pregnancy_fte_days=Decimal(pregnancy),
+        )
+        for name, _low, _high in DURATION_CLASSES:
+            class_days, class_count, *rest = rest
+            figures.class_fte_days[name] = Decimal(class_days)
+            figures.class_counts[name] = class_count
+        (
+            figures.new_reports,
+            figures.ended,
+            figures.ended_days,
+            figures.open_cases,
+            figures.open_past_42,
+            figures.open_past_52,
+        ) = rest
+        results.append(figures)
+    return results
