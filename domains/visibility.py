@@ -343,9 +343,7 @@ def figures_scope(user: User, perm: str = Perm.REPORT_VIEW) -> FiguresScope:
             paths.extend(path for path in assignment.scope_department_paths if path)
         elif assignment.provider_id is not None:
             if _employer_ids(assignment):
-                narrowed.setdefault(assignment.provider_id, set()).update(
-                    _employer_ids(assignment)
-                )
+                narrowed.setdefault(assignment.provider_id, set()).update(_employer_ids(assignment))
             else:
                 whole_provider.add(assignment.provider_id)
     providers = whole_provider | set(narrowed)

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
@@ -142,7 +143,7 @@ def _group_expression(grouping: Grouping) -> tuple[str, list[object]]:
         return "e.employer_id", []
     if grouping.kind == "departments":
         if grouping.path:
-            # "/1/4/9/" under "/1/": the next id after the parent's path ("4"); "" when directly in it.
+            # "/1/4/9/" under "/1/": the id after the parent's path ("4"); "" directly in it.
             return (
                 "NULLIF(split_part(substr(d.path, length(%s)), '/', 2), '')::bigint",
                 [grouping.path],
@@ -340,7 +341,7 @@ def compute(
         class_sums=_CLASS_SUMS,
         class_columns=_CLASS_COLUMNS,
     )
-    params: dict[str, object] = {
+    params: dict[str, Any] = {
         "today": today,
         "froms": [start for start, _end in periods],
         "tos": [end for _start, end in periods],

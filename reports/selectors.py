@@ -88,7 +88,9 @@ def choose_scope(
     allowed = choices.allowed
     tenant_id = user.tenant_id
     if department_key:
-        department = next((d for d in choices.departments if str(d.key) == str(department_key)), None)
+        department = next(
+            (d for d in choices.departments if str(d.key) == str(department_key)), None
+        )
         if department is None:
             raise Http404
         employer = department.employer
@@ -105,9 +107,10 @@ def choose_scope(
             group_labels=labels,
         )
     if employer_key:
-        employer = next((e for e in choices.employers if str(e.key) == str(employer_key)), None)
-        if employer is None:
+        chosen = next((e for e in choices.employers if str(e.key) == str(employer_key)), None)
+        if chosen is None:
             raise Http404
+        employer = chosen
         if employer.pk in allowed.employer_ids:
             labels = _children_labels(choices, "", employer.pk)
             labels[None] = _("No department")

@@ -93,7 +93,9 @@ def _chart_data(report: Report) -> dict[str, Any]:
     return {
         "trend": {
             "labels": [date_format(f.period_from, "M Y") for f in report.trend],
-            "values": [None if f.suppressed else _rounded(f.absence_percentage) for f in report.trend],
+            "values": [
+                None if f.suppressed else _rounded(f.absence_percentage) for f in report.trend
+            ],
         },
         "comparison": {
             "labels": [label for label, _f in report.comparison],
@@ -158,13 +160,14 @@ def _value(value: Decimal | int | None, figures: Figures, *, as_text: bool) -> A
 
 
 def export_header() -> list[str]:
+    labels = class_labels().values()
     return [
         _("Part"), _("Scope, month or group"), _("From"), _("To"),
         _("Absence percentage"), _("Pregnancy-related absence percentage"),
         _("Report frequency (annualised)"), _("Average duration (days)"),
         _("Zero absence (%)"), _("Average head count"),
-        *[_("Absence percentage %(class)s") % {"class": label} for label in class_labels().values()],
-        *[_("Cases %(class)s") % {"class": label} for label in class_labels().values()],
+        *[_("Absence percentage %(class)s") % {"class": label} for label in labels],
+        *[_("Cases %(class)s") % {"class": label} for label in labels],
         _("New reports"), _("Ended cases"), _("Open cases"), _("Open past week 42"),
         _("Open past week 52"),
     ]  # fmt: skip

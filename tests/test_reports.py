@@ -4,15 +4,15 @@ sees which figures, constant query counts, the audit trail and the exports."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from cases.models import AbsencePeriod, CaseType, IncapacityChange
-from domains.models import Department, Employer
+from cases.models import CaseType, IncapacityChange
+from domains.models import Employer
 from employees.models import EmploymentTerms
-from reports.figures import Figures, Grouping, Scope, compute
+from reports.figures import Figures, Scope, compute
 from tests.conftest import make_employee, report_sick
 
 Q1_2025 = (date(2025, 1, 1), date(2025, 3, 31))
