@@ -154,60 +154,76 @@ def _group_expression(grouping: Grouping) -> tuple[str, list[object]]:
 
 FIGURES_SQL = """
 WITH periods AS (
-    SELECT n::int AS pid, f AS p_from, t AS p_to,
-           LEAST(t, %(today)s::date) AS p_ref
+    SELECT n::int AS pid, f AS p_from, t AS p_to, LEAST(t, %(today)s::date) AS p_ref
       FROM unnest(%(froms)s::date[], %(tos)s::date[]) WITH ORDINALITY AS x(f, t, n)
 ),
-bounds AS (SELECT min(p_from) AS lo, max(p_to) AS hi FROM periods),
-emp AS (
+emp AS MATERIALIZED (
     SELECT e.id, e.employment_start AS e_from,
            COALESCE(e.employment_end, 'infinity'::date) AS e_to,
            e.part_time_factor, {group_sql} AS grp
       FROM employees_employee e
       LEFT JOIN domains_department d ON d.id = e.department_id
-      CROSS JOIN bounds b
      WHERE e.tenant_id = %(tenant)s
        AND (e.employer_id = ANY(%(employers)s::bigint[])
             OR d.path LIKE ANY(%(paths)s::text[]))
-       AND e.employment_start <= b.hi
-       AND (e.employment_end IS NULL OR e.employment_end >= b.lo)
+       AND e.employment_start <= %(hi)s
+       AND (e.employment_end IS NULL OR e.employment_end >= %(lo)s)
 ),
 -- The part-time factor per interval: each set of terms until the next; the first also before.
-dtf AS (
+dtf AS MATERIALIZED (
     SELECT t.employee_id AS emp_id,
            CASE WHEN lag(t.valid_from) OVER w IS NULL THEN '-infinity'::date
                 ELSE t.valid_from END AS f_from,
            COALESCE(lead(t.valid_from) OVER w - 1, 'infinity'::date) AS f_to,
            LEAST(1, ROUND(t.contract_hours / t.full_time_hours, 3)) AS factor
       FROM employees_employmentterms t
-     WHERE t.employee_id IN (SELECT id FROM emp)
+      JOIN emp e ON e.id = t.employee_id
     WINDOW w AS (PARTITION BY t.employee_id ORDER BY t.valid_from)
     UNION ALL
     SELECT e.id, '-infinity'::date, 'infinity'::date, e.part_time_factor
       FROM emp e
      WHERE NOT EXISTS (SELECT 1 FROM employees_employmentterms t WHERE t.employee_id = e.id)
 ),
--- Employment in each period, per employee: days and days × factor.
-employed AS (
-    SELECT p.pid, e.id AS emp_id, e.grp,
-           SUM(LEAST(e.e_to, f.f_to, p.p_to) - GREATEST(e.e_from, f.f_from, p.p_from) + 1)
-               AS days,
+-- Head count and days employed, and days employed × part-time factor, per period and group.
+heads AS (
+    SELECT p.pid, e.grp, COUNT(*) AS headcount,
+           SUM(LEAST(e.e_to, p.p_to) - GREATEST(e.e_from, p.p_from) + 1) AS days
+      FROM emp e JOIN periods p ON e.e_from <= p.p_to AND e.e_to >= p.p_from
+     GROUP BY p.pid, e.grp
+),
+fte AS (
+    SELECT p.pid, e.grp,
            SUM((LEAST(e.e_to, f.f_to, p.p_to) - GREATEST(e.e_from, f.f_from, p.p_from) + 1)
                * f.factor) AS fte_days
       FROM emp e
       JOIN periods p ON e.e_from <= p.p_to AND e.e_to >= p.p_from
       JOIN dtf f ON f.emp_id = e.id
-                AND f.f_from <= LEAST(e.e_to, p.p_to) AND f.f_to >= GREATEST(e.e_from, p.p_from)
-     GROUP BY p.pid, e.id, e.grp
+     WHERE LEAST(e.e_to, f.f_to, p.p_to) >= GREATEST(e.e_from, f.f_from, p.p_from)
+     GROUP BY p.pid, e.grp
 ),
-spells AS (
-    SELECT ap.id AS spell_id, ap.case_id, c.employee_id AS emp_id, c.case_type,
-           ap.starts_on, ap.ends_on, COALESCE(ap.ends_on, 'infinity'::date) AS s_to
+spells AS MATERIALIZED (
+    SELECT ap.case_id, c.employee_id AS emp_id, c.case_type, ap.starts_on, ap.ends_on,
+           COALESCE(ap.ends_on, 'infinity'::date) AS s_to
       FROM cases_absenceperiod ap
       JOIN cases_absencecase c ON c.id = ap.case_id
-      CROSS JOIN bounds b
-     WHERE c.employee_id IN (SELECT id FROM emp)
-       AND ap.starts_on <= b.hi AND (ap.ends_on IS NULL OR ap.ends_on >= b.lo)
+      JOIN emp e ON e.id = c.employee_id
+     WHERE ap.tenant_id = %(tenant)s
+       -- The spell's days as a range (open: unbounded), as the GiST index on it has them.
+       AND daterange(ap.starts_on, ap.ends_on, '[]') && daterange(%(lo)s, %(hi)s, '[]')
+),
+-- Each spell with a sick day in a period while the employee is employed, with its duration
+-- class: its length up to the end of the period (or its recovery, when earlier).
+spell_periods AS MATERIALIZED (
+    SELECT p.pid, e.grp, s.case_id, s.emp_id, s.case_type, s.starts_on, s.ends_on, s.s_to,
+           e.e_from, e.e_to, p.p_from, p.p_to,
+           CASE WHEN LEAST(s.s_to, p.p_to) + 1 - s.starts_on <= 14 THEN 'short'
+                WHEN LEAST(s.s_to, p.p_to) + 1 - s.starts_on <= 91 THEN 'medium'
+                WHEN LEAST(s.s_to, p.p_to) + 1 - s.starts_on <= 365 THEN 'long'
+                ELSE 'extra_long' END AS class
+      FROM spells s
+      JOIN emp e ON e.id = s.emp_id
+      JOIN periods p ON s.starts_on <= LEAST(p.p_to, e.e_to)
+                    AND s.s_to >= GREATEST(p.p_from, e.e_from)
 ),
 -- Incapacity per interval of a case: each change until the next; the first also before.
 incapacity AS (
@@ -217,59 +233,49 @@ incapacity AS (
            COALESCE(lead(ic.starts_on) OVER w - 1, 'infinity'::date) AS i_to,
            ic.percentage / 100.0 AS ao
       FROM cases_incapacitychange ic
-     WHERE ic.case_id IN (SELECT case_id FROM spells)
+     WHERE ic.case_id IN (SELECT case_id FROM spell_periods)
     WINDOW w AS (PARTITION BY ic.case_id ORDER BY ic.starts_on, ic.id)
 ),
--- Each spell in each period where the employee is employed: its weighted sick days there,
--- and its length up to the end of the period (its duration class).
-sick AS (
-    SELECT p.pid, s.spell_id, s.emp_id, s.case_type, s.starts_on, s.ends_on,
-           LEAST(s.s_to, p.p_to) + 1 - s.starts_on AS length_to_end,
-           SUM((LEAST(s.s_to, i.i_to, f.f_to, e.e_to, p.p_to)
-                - GREATEST(s.starts_on, i.i_from, f.f_from, e.e_from, p.p_from) + 1)
-               * f.factor * i.ao) AS fte_days
-      FROM spells s
-      JOIN emp e ON e.id = s.emp_id
-      JOIN periods p ON s.starts_on <= p.p_to AND s.s_to >= p.p_from
-      JOIN incapacity i ON i.case_id = s.case_id
-      JOIN dtf f ON f.emp_id = s.emp_id
-     WHERE LEAST(s.s_to, i.i_to, f.f_to, e.e_to, p.p_to)
-           >= GREATEST(s.starts_on, i.i_from, f.f_from, e.e_from, p.p_from)
-     GROUP BY p.pid, s.spell_id, s.emp_id, s.case_type, s.starts_on, s.ends_on, s.s_to, p.p_to
+-- Σ sick days × part-time factor × incapacity: the intersection of spell, incapacity interval,
+-- factor interval, employment and period, times its factors.
+sick_totals AS (
+    SELECT sp.pid, sp.grp,
+           {class_sums}
+      FROM spell_periods sp
+      JOIN incapacity i ON i.case_id = sp.case_id
+      JOIN dtf f ON f.emp_id = sp.emp_id
+      CROSS JOIN LATERAL (
+          SELECT (LEAST(sp.s_to, i.i_to, f.f_to, sp.e_to, sp.p_to)
+                  - GREATEST(sp.starts_on, i.i_from, f.f_from, sp.e_from, sp.p_from) + 1)
+                 * f.factor * i.ao AS weight
+      ) w
+     WHERE LEAST(sp.s_to, i.i_to, f.f_to, sp.e_to, sp.p_to)
+           >= GREATEST(sp.starts_on, i.i_from, f.f_from, sp.e_from, sp.p_from)
+     GROUP BY sp.pid, sp.grp
 ),
-sick_per_spell AS (
-    SELECT k.*, em.grp,
-           CASE WHEN k.length_to_end <= 14 THEN 'short'
-                WHEN k.length_to_end <= 91 THEN 'medium'
-                WHEN k.length_to_end <= 365 THEN 'long'
-                ELSE 'extra_long' END AS class
-      FROM sick k JOIN employed em ON em.pid = k.pid AND em.emp_id = k.emp_id
-),
--- Reports and endings: spells of employees employed in the period, starting or ending in it.
+-- Reports, endings, classes and the employees with a sick day, from the spells themselves.
 events AS (
-    SELECT p.pid, em.grp,
-           COUNT(*) FILTER (WHERE s.starts_on BETWEEN p.p_from AND p.p_to
-                            AND s.starts_on BETWEEN e.e_from AND e.e_to) AS new_reports,
-           COUNT(*) FILTER (WHERE s.ends_on BETWEEN p.p_from AND p.p_to) AS ended,
-           COALESCE(SUM(s.ends_on + 1 - s.starts_on)
-                    FILTER (WHERE s.ends_on BETWEEN p.p_from AND p.p_to), 0) AS ended_days
-      FROM spells s
-      JOIN emp e ON e.id = s.emp_id
-      JOIN periods p ON s.starts_on <= p.p_to AND s.s_to >= p.p_from
-      JOIN employed em ON em.pid = p.pid AND em.emp_id = s.emp_id
-     WHERE s.case_type = %(sickness)s
-     GROUP BY p.pid, em.grp
+    SELECT pid, grp,
+           COUNT(*) FILTER (WHERE case_type = %(sickness)s
+                            AND starts_on >= GREATEST(p_from, e_from)) AS new_reports,
+           COUNT(*) FILTER (WHERE case_type = %(sickness)s AND ends_on <= p_to) AS ended,
+           COALESCE(SUM(ends_on + 1 - starts_on)
+                    FILTER (WHERE case_type = %(sickness)s AND ends_on <= p_to), 0) AS ended_days,
+           COUNT(DISTINCT emp_id) FILTER (WHERE case_type = %(sickness)s) AS sick_employees,
+           {class_counts}
+      FROM spell_periods
+     GROUP BY pid, grp
 ),
 -- Cases open on the last day of the period (or today, when that is earlier), with the sick
 -- days they have counted by then (all their spells, also those before the period).
 open_cases AS (
     SELECT p.pid, e.grp,
-           COUNT(DISTINCT c.id) AS open_cases,
-           COUNT(DISTINCT c.id) FILTER (WHERE w.sick_days >= %(week42)s) AS past_42,
-           COUNT(DISTINCT c.id) FILTER (WHERE w.sick_days >= %(week52)s) AS past_52
-      FROM periods p
-      JOIN cases_absencecase c ON c.first_sick_day <= p.p_ref
-                              AND (c.recovered_on IS NULL OR c.recovered_on > p.p_ref)
+           COUNT(*) AS open_cases,
+           COUNT(*) FILTER (WHERE w.sick_days >= %(week42)s) AS past_42,
+           COUNT(*) FILTER (WHERE w.sick_days >= %(week52)s) AS past_52
+      FROM cases_absencecase c
+      JOIN periods p ON c.first_sick_day <= p.p_ref
+                    AND (c.recovered_on IS NULL OR c.recovered_on > p.p_ref)
       JOIN emp e ON e.id = c.employee_id AND e.e_from <= p.p_ref AND e.e_to >= p.p_ref
       CROSS JOIN LATERAL (
           SELECT SUM(LEAST(COALESCE(ap.ends_on, p.p_ref), p.p_ref) - ap.starts_on + 1)
@@ -278,46 +284,41 @@ open_cases AS (
            WHERE ap.case_id = c.id AND ap.starts_on <= p.p_ref
       ) w
      WHERE c.tenant_id = %(tenant)s AND c.case_type = %(sickness)s
+       AND c.first_sick_day <= %(last_ref)s
+       AND (c.recovered_on IS NULL OR c.recovered_on > %(first_ref)s)
      GROUP BY p.pid, e.grp
-),
-employed_totals AS (
-    SELECT em.pid, em.grp, COUNT(*) AS headcount, SUM(em.days) AS days,
-           SUM(em.fte_days) AS fte_days,
-           COUNT(*) FILTER (WHERE NOT EXISTS (
-               SELECT 1 FROM sick_per_spell k
-                WHERE k.pid = em.pid AND k.emp_id = em.emp_id AND k.case_type = %(sickness)s
-           )) AS without_sick_day
-      FROM employed em
-     GROUP BY em.pid, em.grp
-),
-sick_totals AS (
-    SELECT pid, grp,
-           COALESCE(SUM(fte_days) FILTER (WHERE case_type = %(sickness)s), 0) AS sick,
-           COALESCE(SUM(fte_days) FILTER (WHERE case_type = %(pregnancy)s), 0) AS pregnancy,
-           {class_sums}
-      FROM sick_per_spell
-     GROUP BY pid, grp
 )
-SELECT t.pid, t.grp, t.headcount, t.days, t.fte_days, t.without_sick_day,
+SELECT h.pid, h.grp, h.headcount, h.days, COALESCE(t.fte_days, 0),
+       h.headcount - COALESCE(v.sick_employees, 0),
        COALESCE(k.sick, 0), COALESCE(k.pregnancy, 0),
        {class_columns},
        COALESCE(v.new_reports, 0), COALESCE(v.ended, 0), COALESCE(v.ended_days, 0),
        COALESCE(o.open_cases, 0), COALESCE(o.past_42, 0), COALESCE(o.past_52, 0)
-  FROM employed_totals t
-  LEFT JOIN sick_totals k ON k.pid = t.pid AND k.grp IS NOT DISTINCT FROM t.grp
-  LEFT JOIN events v ON v.pid = t.pid AND v.grp IS NOT DISTINCT FROM t.grp
-  LEFT JOIN open_cases o ON o.pid = t.pid AND o.grp IS NOT DISTINCT FROM t.grp
- ORDER BY t.pid, t.grp NULLS FIRST
+  FROM heads h
+  LEFT JOIN fte t ON t.pid = h.pid AND t.grp IS NOT DISTINCT FROM h.grp
+  LEFT JOIN sick_totals k ON k.pid = h.pid AND k.grp IS NOT DISTINCT FROM h.grp
+  LEFT JOIN events v ON v.pid = h.pid AND v.grp IS NOT DISTINCT FROM h.grp
+  LEFT JOIN open_cases o ON o.pid = h.pid AND o.grp IS NOT DISTINCT FROM h.grp
+ ORDER BY h.pid, h.grp NULLS FIRST
 """
 
 _CLASS_SUMS = ",\n           ".join(
-    f"COALESCE(SUM(fte_days) FILTER (WHERE case_type = %(sickness)s AND class = '{name}'), 0)"
-    f" AS fte_{name},\n           "
+    [
+        "COALESCE(SUM(weight) FILTER (WHERE sp.case_type = %(sickness)s), 0) AS sick",
+        "COALESCE(SUM(weight) FILTER (WHERE sp.case_type = %(pregnancy)s), 0) AS pregnancy",
+        *(
+            f"COALESCE(SUM(weight) FILTER (WHERE sp.case_type = %(sickness)s"
+            f" AND sp.class = '{name}'), 0) AS fte_{name}"
+            for name, _low, _high in DURATION_CLASSES
+        ),
+    ]
+)
+_CLASS_COUNTS = ",\n           ".join(
     f"COUNT(*) FILTER (WHERE case_type = %(sickness)s AND class = '{name}') AS n_{name}"
     for name, _low, _high in DURATION_CLASSES
 )
 _CLASS_COLUMNS = ", ".join(
-    f"COALESCE(k.fte_{name}, 0), COALESCE(k.n_{name}, 0)" for name, _low, _high in DURATION_CLASSES
+    f"COALESCE(k.fte_{name}, 0), COALESCE(v.n_{name}, 0)" for name, _low, _high in DURATION_CLASSES
 )
 
 
@@ -339,6 +340,7 @@ def compute(
     sql = FIGURES_SQL.format(
         group_sql=group_sql.replace("%s", "%(group_path)s"),
         class_sums=_CLASS_SUMS,
+        class_counts=_CLASS_COUNTS,
         class_columns=_CLASS_COLUMNS,
     )
     params: dict[str, Any] = {
@@ -346,6 +348,10 @@ def compute(
         "froms": [start for start, _end in periods],
         "tos": [end for _start, end in periods],
         "tenant": scope.tenant_id,
+        "lo": min(start for start, _end in periods),
+        "hi": max(end for _start, end in periods),
+        "first_ref": min(min(end, today) for _start, end in periods),
+        "last_ref": max(min(end, today) for _start, end in periods),
         "employers": list(scope.employer_ids),
         "paths": [f"{path}%" for path in scope.department_paths],
         "sickness": CaseType.SICKNESS.value,
