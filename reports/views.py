@@ -165,7 +165,7 @@ def export_header() -> list[str]:
         _("Part"), _("Scope, month or group"), _("From"), _("To"),
         _("Absence percentage"), _("Pregnancy-related absence percentage"),
         _("Report frequency (annualised)"), _("Average duration (days)"),
-        _("Zero absence (%)"), _("Average head count"),
+        _("Zero absence percentage"), _("Average head count"),
         *[_("Absence percentage %(class)s") % {"class": label} for label in labels],
         *[_("Cases %(class)s") % {"class": label} for label in labels],
         _("New reports"), _("Ended cases"), _("Open cases"), _("Open past week 42"),
