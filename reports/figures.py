@@ -2,7 +2,8 @@
 Vernet applies them), computed in one SQL statement per request for any number of periods and
 groups (README "Management information" lists every choice the sources leave open).
 
-Everything is range arithmetic on dated intervals, never a loop over days: an employee's
+Everything is range arithmetic on dated intervals, never a loop over days (and in whole numbers:
+part-time factors in thousandths, incapacity in percent, so sums are exact and fast): an employee's
 employment, the intervals of their part-time factor (EmploymentTerms, each valid until the next
 one starts; the first also covers the days before it), each sick spell (AbsencePeriod) and the
 intervals of its incapacity (IncapacityChange, each valid until the next one of the case) are
@@ -175,12 +176,12 @@ dtf AS MATERIALIZED (
            CASE WHEN lag(t.valid_from) OVER w IS NULL THEN '-infinity'::date
                 ELSE t.valid_from END AS f_from,
            COALESCE(lead(t.valid_from) OVER w - 1, 'infinity'::date) AS f_to,
-           LEAST(1, ROUND(t.contract_hours / t.full_time_hours, 3)) AS factor
+           LEAST(1000, ROUND(t.contract_hours * 1000 / t.full_time_hours))::int AS factor
       FROM employees_employmentterms t
       JOIN emp e ON e.id = t.employee_id
     WINDOW w AS (PARTITION BY t.employee_id ORDER BY t.valid_from)
     UNION ALL
-    SELECT e.id, '-infinity'::date, 'infinity'::date, e.part_time_factor
+    SELECT e.id, '-infinity'::date, 'infinity'::date, (e.part_time_factor * 1000)::int
       FROM emp e
      WHERE NOT EXISTS (SELECT 1 FROM employees_employmentterms t WHERE t.employee_id = e.id)
 ),
@@ -231,7 +232,7 @@ incapacity AS (
            CASE WHEN lag(ic.starts_on) OVER w IS NULL THEN '-infinity'::date
                 ELSE ic.starts_on END AS i_from,
            COALESCE(lead(ic.starts_on) OVER w - 1, 'infinity'::date) AS i_to,
-           ic.percentage / 100.0 AS ao
+           ic.percentage::int AS ao
       FROM cases_incapacitychange ic
      WHERE ic.case_id IN (SELECT case_id FROM spell_periods)
     WINDOW w AS (PARTITION BY ic.case_id ORDER BY ic.starts_on, ic.id)
@@ -288,9 +289,9 @@ open_cases AS (
        AND (c.recovered_on IS NULL OR c.recovered_on > %(first_ref)s)
      GROUP BY p.pid, e.grp
 )
-SELECT h.pid, h.grp, h.headcount, h.days, COALESCE(t.fte_days, 0),
+SELECT h.pid, h.grp, h.headcount, h.days, COALESCE(t.fte_days, 0)::numeric / 1000,
        h.headcount - COALESCE(v.sick_employees, 0),
-       COALESCE(k.sick, 0), COALESCE(k.pregnancy, 0),
+       COALESCE(k.sick, 0)::numeric / 100000, COALESCE(k.pregnancy, 0)::numeric / 100000,
        {class_columns},
        COALESCE(v.new_reports, 0), COALESCE(v.ended, 0), COALESCE(v.ended_days, 0),
        COALESCE(o.open_cases, 0), COALESCE(o.past_42, 0), COALESCE(o.past_52, 0)
@@ -318,7 +319,8 @@ _CLASS_COUNTS = ",\n           ".join(
     for name, _low, _high in DURATION_CLASSES
 )
 _CLASS_COLUMNS = ", ".join(
-    f"COALESCE(k.fte_{name}, 0), COALESCE(v.n_{name}, 0)" for name, _low, _high in DURATION_CLASSES
+    f"COALESCE(k.fte_{name}, 0)::numeric / 100000, COALESCE(v.n_{name}, 0)"
+    for name, _low, _high in DURATION_CLASSES
 )
 
 
