@@ -82,9 +82,12 @@ SELECT gen_random_uuid(), e.tenant_id, e.id,
   FROM employees_employee e
  CROSS JOIN generate_series(0, %(spells)s - 1) AS i
  CROSS JOIN LATERAL (
-     SELECT date '2016-01-01' + i * 365 + (random() * 300)::int AS first,
-            1 + (-ln(1 - random()) * 9)::int
-              + CASE WHEN random() < 0.03 THEN (random() * 500)::int ELSE 0 END AS length
+     -- e.id in each draw: without it the planner may compute the lateral once per i (Memoize)
+     -- and give every employee the same spells.
+     SELECT date '2016-01-01' + i * 365 + (random() * 300 + 0 * e.id)::int AS first,
+            1 + (-ln(1 - random()) * 9 + 0 * e.id)::int
+              + CASE WHEN random() + 0 * e.id < 0.03 THEN (random() * 500)::int ELSE 0 END
+              AS length
  ) AS s
  WHERE e.tenant_id = %(tenant)s AND e.id > %(after)s
 """
