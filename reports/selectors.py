@@ -6,10 +6,12 @@ a user's figures may cover; a choice outside them is answered as if it did not e
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -18,6 +20,8 @@ from auth2fa.models import User
 from domains.models import Department, Employer
 from domains.visibility import FiguresScope, figures_scope
 from reports.figures import Figures, Grouping, Scope, compute
+
+HEADLINE_CACHE_SECONDS = 600
 
 
 @dataclass
@@ -190,7 +194,14 @@ def headline_figures(user: User, today: date) -> tuple[Figures, Figures] | None:
         department_paths=allowed.department_paths,
     )
     periods = [(month_start(today), today), (last_twelve_months_from(today), today)]
-    rows = {(f.period_from, f.period_to): f for f in compute(scope, periods, today=today)}
+    # The start page is opened far more often than the figures change: the sums are kept for a
+    # few minutes per scope (aggregates only; the small-group rule is applied when shown).
+    key = "reports:headline:" + hashlib.sha256(repr((scope, periods)).encode()).hexdigest()
+    computed = cache.get(key)
+    if computed is None:
+        computed = compute(scope, periods, today=today)
+        cache.set(key, computed, HEADLINE_CACHE_SECONDS)
+    rows = {(f.period_from, f.period_to): f for f in computed}
     this_month, last_year = (
         rows.get(period) or Figures(period[0], period[1], group=None) for period in periods
     )
