@@ -8,7 +8,7 @@ recovery; the latest few still open). First at a tenth of the size, then at full
 prints the number of queries the figures page's reads take (scope choices, chosen scope, the three
 figure queries), and at full size the time of a year's figures (2025) for the whole tenant and for
 one department subtree (target <= 1 s each), plus the whole page's figures (the year, the 12-month
-trend and the comparison). Median of 5 runs after one warm-up.
+trend and the comparison; median of 3). Median of 5 runs after one warm-up.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/reports.py
 """
@@ -33,7 +33,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-EMPLOYEES, SPELLS_PER_EMPLOYEE, RUNS = 100_000, 10, 5
+EMPLOYEES, SPELLS_PER_EMPLOYEE, RUNS, PAGE_RUNS = 100_000, 10, 5, 3
 TARGET_S = 1.0
 YEAR = (date(2025, 1, 1), date(2025, 12, 31))
 TODAY = date(2026, 11, 30)
@@ -194,10 +194,10 @@ def year_figures(scope):
     return compute(scope, [YEAR], today=TODAY)
 
 
-def timed(function, *args) -> tuple[float, object]:
+def timed(function, *args, runs: int = RUNS) -> tuple[float, object]:
     function(*args)  # warm-up
     times, result = [], None
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         result = function(*args)
         times.append(time.perf_counter() - started)
@@ -264,7 +264,7 @@ def main() -> None:
                     f" absence {figures.absence_percentage:.2f} %, reports {figures.new_reports:,})"
                 )
             for label, key in (("whole tenant", None), ("one subtree", subtree.key)):
-                seconds, _report = timed(page_figures, hr, key)
+                seconds, _report = timed(page_figures, hr, key, runs=PAGE_RUNS)
                 print(f"  whole page ({label}: year, 12-month trend, comparison) {seconds:6.3f} s")
     finally:
         creation.destroy_test_db(old_name, verbosity=0)

@@ -1,6 +1,7 @@
 """Absence figures by the national definitions (CBS 1996 "Berekening van ziekteverzuim", as
-Vernet applies them), computed in one SQL statement per request for any number of periods and
-groups (README "Management information" lists every choice the sources leave open).
+Vernet applies them), computed in one SQL statement for any number of periods (a year, twelve
+months) and groups (departments, employers); README "Management information" lists every choice
+the sources leave open.
 
 Everything is range arithmetic on dated intervals, never a loop over days (and in whole numbers:
 part-time factors in thousandths, incapacity in percent, so sums are exact and fast): an employee's

@@ -73,7 +73,9 @@ def scope_choices(user: User) -> ScopeChoices:
     return ScopeChoices(allowed, employers, departments)
 
 
-def _children_labels(choices: ScopeChoices, parent_path: str, employer_id: int) -> dict:
+def _children_labels(
+    choices: ScopeChoices, parent_path: str, employer_id: int
+) -> dict[int | None, str]:
     depth = parent_path.count("/") if parent_path else 1
     return {
         d.pk: d.name
@@ -142,7 +144,15 @@ def choose_scope(
     )
 
 
-def _within(tenant_id, choices, *, employer_ids, paths, label, employer=None) -> ChosenScope:
+def _within(
+    tenant_id: int,
+    choices: ScopeChoices,
+    *,
+    employer_ids: tuple[int, ...],
+    paths: tuple[str, ...],
+    label: str,
+    employer: Employer | None = None,
+) -> ChosenScope:
     """A scope of several employers or subtrees: compared per employer, or, when it is one
     subtree, per department below it."""
     scope = Scope(tenant_id, employer_ids=employer_ids, department_paths=paths)
