@@ -117,6 +117,10 @@ def test(extra: list[str]) -> int:
     env = database_environment()
     env["VERZUIM_ENV"] = "test"
     manage("compile_catalogues", env=env)
+    if not any(arg.startswith(("-n", "--numprocesses")) for arg in extra):
+        # One test process per core (pytest-xdist), each with its own test databases and Redis
+        # database; `python3 dev.py test -n 0 ...` runs in one process, e.g. for a debugger.
+        extra = ["--numprocesses", "auto", *extra]
     completed = subprocess.run(  # noqa: S603
         [str(VENV_PYTHON), "-m", "pytest", *extra], cwd=ROOT, env=env, check=False
     )

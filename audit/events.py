@@ -2,23 +2,30 @@
 
 - Changes: `record_change` writes the event to the outbox in the current transaction, so the
   change and its event commit (or roll back) together; after the commit Celery ships it.
-- Views of personal data: `record_read` collects the event on the request; AuditMiddleware hands
-  the request's events to Celery before the response is sent. If the broker cannot take them they
-  go to the outbox synchronously; if that fails too the page answers 503 rather than show
-  unaudited data (AuditUnavailable).
+- Views of personal data: `record_read` collects the event on the request; before the response
+  is sent AuditMiddleware stores the request's events in the outbox, in the application database,
+  with one INSERT (`store_in_outbox`). If the database cannot take them the page answers 503
+  rather than show unaudited data (AuditUnavailable).
+- Either way the outbox (PostgreSQL) holds the only copy until the audit store committed the
+  event; Redis only carries a wake-up for the worker that moves the rows (audit/tasks.py), and
+  beat drains every few seconds as well, so losing Redis or its data loses no event.
 
 An event holds the NEN 7513 fields with pseudonymous keys only; see audit/models.py.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import threading
 import time
 import uuid
+from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.models import Action, OutboxEvent, Outcome
@@ -28,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 class AuditUnavailable(Exception):
-    """Neither the broker nor the outbox could take an event."""
+    """The outbox (the application database) could not take the events."""
 
 
 @dataclass
@@ -142,86 +149,146 @@ def _tenant_key(owner) -> str:
 
 
 def record_change(event: dict) -> None:
-    """Store the event with the change: an outbox row in the current transaction. One drain
-    after the commit ships all of the transaction's rows, however many changes it made."""
-    OutboxEvent.objects.create(event_id=event["event_id"], payload=event)
-    if not _shipping_scheduled():
-        transaction.on_commit(ship_outbox_soon)
+    """Store the event with the change: an outbox row in the current transaction. The worker is
+    woken after the commit; a rollback takes the row with it."""
+    store_in_outbox([event])
 
 
 def record_changes(events: list[dict]) -> None:
     """record_change for the many changes of one bulk write (an import): the rows the bulk
     statements bypassed change capture for, in one insert per thousand, in the same transaction
     as the change."""
-    OutboxEvent.objects.bulk_create(
-        [OutboxEvent(event_id=event["event_id"], payload=event) for event in events],
-        batch_size=1000,
-    )
-    if events and not _shipping_scheduled():
-        transaction.on_commit(ship_outbox_soon)
-
-
-def _shipping_scheduled() -> bool:
-    # Django keeps the callbacks of the open transaction as (savepoints, callable, robust); a
-    # rollback drops ours with the rows it would ship, so asking it is always right.
-    pending = transaction.get_connection().run_on_commit
-    return any(callback is ship_outbox_soon for _savepoints, callback, _robust in pending)
+    for start in range(0, len(events), OUTBOX_INSERT_ROWS):
+        store_in_outbox(events[start : start + OUTBOX_INSERT_ROWS])
 
 
 def record_read(event_type: str, **fields) -> None:
-    """Note that personal data is shown; handed over before the response leaves (middleware)."""
+    """Note that personal data is shown; stored before the response leaves (middleware)."""
     record_event(event_type, Action.READ, **fields)
 
 
 def record_event(event_type: str, action: str, **fields) -> None:
-    """Any other event in a request (logins, 2FA, exports): handed over like a read."""
+    """Any other event in a request (logins, 2FA, exports): stored like a read. Outside a
+    request (a command, a task) it goes to the outbox at once, in the caller's transaction if
+    one is open."""
     event = build_event(event_type, action, **fields)
     request_audit = current()
     if request_audit is not None:
         request_audit.reads.append(event)
     else:
-        publish([event])
+        store_in_outbox([event])
 
 
-# After the broker failed once, pages go straight to the outbox for a few seconds instead of each
-# waiting for its own connection attempt to fail (a circuit breaker).
-BROKER_RETRY_AFTER_SECONDS = 5.0
-_broker_unavailable_until = 0.0
+OUTBOX_INSERT_ROWS = 1000
+_OUTBOX_ROW = "(%s::uuid, %s::jsonb, now())"
 
 
-def publish(events: list[dict]) -> None:
-    """Hand events to Celery now; else to the outbox; else raise AuditUnavailable."""
-    global _broker_unavailable_until
+def store_in_outbox(events: list[dict], *, savepoint: bool = True) -> None:
+    """Make events durable in the application database: one multi-row INSERT into the outbox,
+    in the current transaction if one is open (a change and its event commit together; a
+    request's reads commit with the request, audit/middleware.py), else committed at once. The
+    worker is woken after the commit. Raises AuditUnavailable when the database does not take
+    them.
+
+    A plain INSERT with literal rows, not the ORM's bulk_create: this runs on every page of
+    personal data, and its cost is the audit overhead of that page (bench/audit.py)."""
     if not events:
         return
-    from audit.tasks import store_events
-
-    if time.monotonic() >= _broker_unavailable_until:
-        try:
-            # argsrepr: Celery would otherwise render the whole batch into its message headers.
-            store_events.apply_async(args=[events], retry=False, argsrepr=f"[{len(events)} events]")
-            return
-        except Exception:  # noqa: BLE001 - any broker (or eager writer) failure: fall back
-            _broker_unavailable_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
-            logger.warning(
-                "audit: the broker did not take %d events; using the outbox", len(events)
-            )
+    statement = (
+        f"INSERT INTO {OutboxEvent._meta.db_table} (event_id, payload, created_at) "  # noqa: S608
+        f"VALUES {', '.join([_OUTBOX_ROW] * len(events))} ON CONFLICT (event_id) DO NOTHING"
+    )
+    params: list[str] = []
+    for event in events:
+        params += [event["event_id"], json.dumps(event, separators=(",", ":"))]
     try:
-        with transaction.atomic():
-            OutboxEvent.objects.bulk_create(
-                [OutboxEvent(event_id=event["event_id"], payload=event) for event in events],
-                ignore_conflicts=True,
-            )
+        # In a transaction, a savepoint: a refused insert then leaves the caller's transaction
+        # usable for its error handling; the request's transaction (savepoint=False) rolls back
+        # as a whole instead. Outside a transaction the insert commits at once.
+        inner = transaction.atomic() if savepoint and connection.in_atomic_block else nullcontext()
+        with inner, connection.cursor() as cursor:
+            cursor.execute(statement, params)
     except DatabaseError as error:
         raise AuditUnavailable from error
+    if connection.in_atomic_block:
+        if not _wake_scheduled():
+            transaction.on_commit(wake_drainer)
+    else:
+        wake_drainer()
 
 
-def ship_outbox_soon() -> None:
-    """After a commit: ask Celery to drain the outbox. If the broker is down, the periodic
-    drain picks the rows up later; nothing is lost either way."""
+def _wake_scheduled() -> bool:
+    # Django keeps the callbacks of the open transaction as (savepoints, callable, robust); a
+    # rollback drops ours with the rows it would ship, so asking it is always right.
+    pending = transaction.get_connection().run_on_commit
+    return any(callback is wake_drainer for _savepoints, callback, _robust in pending)
+
+
+# The wake-up is a convenience, not the delivery guarantee (beat drains every few seconds). It is
+# sent from a thread of the process, never from the request: a page does not wait for Redis, not
+# even when Redis is down or unreachable (a connection attempt may take seconds). The thread sends
+# at most one wake-up per WAKE_EVERY_SECONDS, however many pages asked meanwhile, and retries
+# every BROKER_RETRY_AFTER_SECONDS while the broker does not take it.
+WAKE_EVERY_SECONDS = 0.5
+BROKER_RETRY_AFTER_SECONDS = 1.0
+# A wake-up still queued after this long is dropped: a periodic drain has run in the meantime.
+WAKE_EXPIRES_SECONDS = 60
+
+
+class _Waker:
+    def __init__(self) -> None:
+        self.wanted = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+        self.lock = threading.Lock()
+
+    def wake(self) -> None:
+        if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+            with self.lock:  # first use in this process (or after a fork): start its thread
+                if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+                    self.wanted = threading.Event()
+                    self.pid = os.getpid()
+                    self.thread = threading.Thread(target=self._run, name="audit-wake", daemon=True)
+                    self.thread.start()
+        self.wanted.set()
+
+    def _run(self) -> None:
+        from audit.tasks import drain_outbox
+
+        failing = False
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            if drain_outbox.app.conf.task_always_eager:
+                continue  # no broker any more (a test switched back): never drain in this thread
+            try:
+                drain_outbox.apply_async(retry=False, expires=WAKE_EXPIRES_SECONDS)
+            except Exception:  # noqa: BLE001 - any broker failure: try again in a moment
+                if not failing:  # once per outage, not once a second
+                    logger.warning("audit: the broker does not take wake-ups; events wait")
+                failing = True
+                self.wanted.set()
+                time.sleep(BROKER_RETRY_AFTER_SECONDS)
+            else:
+                if failing:
+                    logger.warning("audit: the broker takes wake-ups again")
+                failing = False
+                time.sleep(WAKE_EVERY_SECONDS)
+
+
+_waker = _Waker()
+
+
+def wake_drainer() -> None:
+    """Ask a worker to move the outbox into the audit store soon. Never raises and never waits
+    for the broker. Without a broker (tasks in-process) the drain runs here and now; if the audit
+    store is unavailable then, the rows wait in the outbox for the next drain."""
     from audit.tasks import drain_outbox
 
+    if not drain_outbox.app.conf.task_always_eager:
+        _waker.wake()
+        return
     try:
-        drain_outbox.apply_async(retry=False)
-    except Exception:  # noqa: BLE001
-        logger.warning("audit: the broker is unavailable; the outbox is drained later")
+        drain_outbox.apply_async()
+    except Exception:  # noqa: BLE001 - the audit store is down: the rows wait in the outbox
+        logger.warning("audit: the outbox drain failed; its rows wait for the next one")

@@ -1,10 +1,12 @@
-"""Every request runs with an audit context; its events are handed over before the response."""
+"""Every request runs in its own transaction with an audit context; its events are stored in the
+outbox, in that transaction, before the response leaves."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
@@ -13,7 +15,40 @@ from audit.models import Action, Outcome
 from core.net import client_ip
 
 
+class AuditedTransactionMiddleware:
+    """The request's own transaction, with its audit events in it: the request's reads (and
+    whatever else it recorded) are INSERTed into the outbox in one statement at its end, and
+    commit together with what the request wrote, the session save included, before the response
+    leaves. One commit per request: the events cost a local INSERT, not a second commit (on most
+    disks the commit's flush to the WAL is the expensive part; bench/audit.py).
+
+    If the database does not take the events, or the commit fails, the request's writes roll
+    back and the answer is 503 without the page: rather no page than a page of personal data
+    nobody can account for. Placed before the session middleware, so the session save is inside.
+    A view's exception has become a response (500) before it reaches this layer, so the
+    transaction commits what autocommit would have committed already."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            with transaction.atomic():
+                response = self.get_response(request)
+                audit = getattr(request, "audit", None)
+                if audit is not None:
+                    events.store_in_outbox(audit.reads, savepoint=False)
+        except (events.AuditUnavailable, DatabaseError):  # the INSERT or the commit
+            return HttpResponse(
+                render_to_string("audit/unavailable.html", request=request), status=503
+            )
+        return response
+
+
 class AuditMiddleware:
+    """Every request runs with an audit context (who acts, from where); the events recorded
+    during the request are collected on it and stored by AuditedTransactionMiddleware."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -22,15 +57,7 @@ class AuditMiddleware:
         request.audit = audit  # type: ignore[attr-defined]  # our own attribute on the request
         token = events.begin_request(audit)
         try:
-            response = self.get_response(request)
-            try:
-                events.publish(audit.reads)
-            except events.AuditUnavailable:
-                # Rather no page than a page of personal data nobody can account for.
-                return HttpResponse(
-                    render_to_string("audit/unavailable.html", request=request), status=503
-                )
-            return response
+            return self.get_response(request)
         finally:
             events.end_request(token)
 

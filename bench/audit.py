@@ -3,15 +3,20 @@
 Loads one employee page N times through the whole middleware stack (Django's test client) in
 three ways, in one run:
   off      - no audit events at all;
-  ours     - our audit trail: events handed to Celery over Redis before the response;
+  ours     - our audit trail: the request's events INSERTed into the outbox (one statement,
+             committed) before the response; a thread wakes the worker through Redis;
   auditlog - the peer: django-auditlog's synchronous access logging (a LogEntry row written in
              the request), run in a subprocess that uses auditlog's own LogEntry model.
-Then writes batches of events straight into the hash-chained store to measure the writer.
+Each approach is measured interleaved with "off" in its own process (request by request in
+turn), so the ratios are not skewed by whatever else the machine does between the two runs.
+Then the write itself, one page's events, without the page: the outbox INSERT against the Celery
+publish over Redis that the previous version made on every page. Last, the hash-chained writer.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/1 \\
         .venv/bin/python bench/audit.py
 
-Targets (issue 5): ours <= 1.05 x off at the median; the writer >= 5,000 events/s.
+Targets (issues 5 and 16): ours <= 1.02 x off at the median and below auditlog's ratio in the
+same run; the writer >= 5,000 events/s.
 """
 
 from __future__ import annotations
@@ -40,32 +45,12 @@ django.setup()
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
-REQUESTS, WARMUP, WRITER_EVENTS, WRITER_BATCH = 400, 40, 50_000, 1_000
+REQUESTS, WARMUP, WRITER_EVENTS, WRITER_BATCH, WRITES = 400, 40, 50_000, 1_000, 2_000
 
 
-def timings(client: Client, url: str) -> list[float]:
-    for _ in range(WARMUP):
-        assert client.get(url).status_code == 200
-    measured = []
-    for _ in range(REQUESTS):
-        started = time.perf_counter()
-        response = client.get(url)
-        measured.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return sorted(measured)
-
-
-def interleaved(client: Client, url: str) -> tuple[list[float], list[float]]:
-    """Audit off and on, request by request in turn, so drift hits both alike."""
-    import employees.views
-    from audit import events
-
-    real_publish, real_read = events.publish, employees.views.record_read
-
-    def audit(on: bool) -> None:
-        events.publish = real_publish if on else (lambda batch: None)
-        employees.views.record_read = real_read if on else (lambda *a, **k: None)
-
+def interleaved(client: Client, url: str, audit) -> tuple[list[float], list[float]]:
+    """Audit off and on, request by request in turn, so drift hits both alike. `audit(on)`
+    switches it."""
     for number in range(WARMUP):
         audit(number % 2 == 0)
         assert client.get(url).status_code == 200
@@ -79,6 +64,19 @@ def interleaved(client: Client, url: str) -> tuple[list[float], list[float]]:
         assert response.status_code == 200
     audit(True)
     return sorted(results[False]), sorted(results[True])
+
+
+def our_switch():
+    import employees.views
+    from audit import events
+
+    real_store, real_read = events.store_in_outbox, employees.views.record_read
+
+    def audit(on: bool) -> None:
+        events.store_in_outbox = real_store if on else (lambda batch, **kwargs: None)
+        employees.views.record_read = real_read if on else (lambda *a, **k: None)
+
+    return audit
 
 
 def logged_in_client(email: str) -> Client:
@@ -123,10 +121,12 @@ def build() -> str:
 
 
 def peer(url: str) -> None:
-    """In the subprocess: auditlog's synchronous access log instead of our trail."""
+    """In the subprocess: auditlog's synchronous access log instead of our trail, interleaved
+    with no audit at all."""
     from auditlog.models import LogEntry
     from auditlog.signals import accessed
 
+    import employees.views
     from audit import events
     from core.tenancy import all_tenants
 
@@ -137,15 +137,53 @@ def peer(url: str) -> None:
         if obj is not None:
             accessed.send(sender=type(obj), instance=obj)  # auditlog writes a row, synchronously
 
-    events.record_read = access_log
-    import employees.views
+    def audit(on: bool) -> None:
+        employees.views.record_read = access_log if on else (lambda *a, **k: None)
 
-    employees.views.record_read = access_log
+    events.store_in_outbox = lambda batch, **kwargs: None  # nothing of ours in this process
     with all_tenants():
         client = logged_in_client("bench@bench.test")
-    measured = timings(client, url)
+    off, measured = interleaved(client, url, audit)
     rows = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count()
-    print(json.dumps({"timings": measured, "rows": rows}))
+    print(json.dumps({"off": off, "timings": measured, "rows": rows}))
+
+
+def write_costs(tenant) -> dict[str, list[float]]:
+    """One page's event written WRITES times each way, in turn (microseconds, sorted):
+    - "insert in the request's transaction": what a page does now, the outbox INSERT inside the
+      transaction the request commits anyway (its session save); the commit is not timed, as the
+      page pays it with or without audit;
+    - "insert committed alone": the same INSERT in autocommit, its own commit and WAL flush;
+    - "publish to Redis": the Celery message a page sent before this change."""
+    from django.db import transaction
+
+    from audit import events
+    from audit.tasks import store_events
+
+    costs: dict[str, list[float]] = {
+        "insert in the request's transaction": [],
+        "insert committed alone": [],
+        "publish to Redis": [],
+    }
+    ways = list(costs)
+    for number in range(3 * (WRITES + 30)):
+        way = ways[number % 3]
+        batch = [events.build_event("bench.write", "R", tenant=tenant)]
+        if way == ways[0]:
+            with transaction.atomic():
+                started = time.perf_counter()
+                events.store_in_outbox(batch, savepoint=False)
+                took = time.perf_counter() - started
+        else:
+            started = time.perf_counter()
+            if way == ways[1]:
+                events.store_in_outbox(batch)
+            else:
+                store_events.apply_async(args=[batch], retry=False, argsrepr="[1 events]")
+            took = time.perf_counter() - started
+        if number >= 90:  # warm-up
+            costs[way].append(took * 1_000_000)
+    return {way: sorted(values) for way, values in costs.items()}
 
 
 def writer_throughput(tenant) -> float:
@@ -166,7 +204,7 @@ def summary(label: str, measured: list[float], base: float | None) -> str:
     median = statistics.median(measured)
     p95 = measured[int(len(measured) * 0.95) - 1]
     ratio = f"{median / base:.3f}" if base else "1.000"
-    return f"{label:<42} {median:>9.2f} {p95:>9.2f} {ratio:>14}"
+    return f"{label:<46} {median:>9.2f} {p95:>9.2f} {ratio:>14}"
 
 
 def main() -> None:
@@ -177,20 +215,21 @@ def main() -> None:
     from domains.models import Tenant
 
     if not settings.REDIS_URL:
-        sys.exit("This benchmark needs REDIS_URL: 'ours' hands events to Celery over Redis.")
+        sys.exit("This benchmark needs REDIS_URL: the previous write path published to Redis.")
     names = {}
     for alias in ("default", "audit"):
         names[alias] = connections[alias].creation.create_test_db(
             verbosity=0, autoclobber=True, keepdb=False
         )
+    queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queued_before = queue.llen("celery")
     try:
         with all_tenants():
             url = build()
             client = logged_in_client("bench@bench.test")
-            queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-            queued_before = queue.llen("celery")
-            off, ours = interleaved(client, url)
-            queued = queue.llen("celery") - queued_before
+            off, ours = interleaved(client, url, our_switch())
+            time.sleep(0.5)  # the last wake-up leaves its thread
+            woken = queue.llen("celery") - queued_before
 
             env = {
                 **os.environ,
@@ -205,25 +244,35 @@ def main() -> None:
                 check=True,
             ).stdout
             peer_result = json.loads(output.strip().splitlines()[-1])
-            throughput = writer_throughput(Tenant.objects.get(name="Bench"))
-            queue.delete("celery")
+            tenant = Tenant.objects.get(name="Bench")
+            costs = write_costs(tenant)
+            throughput = writer_throughput(tenant)
     finally:
+        queue.delete("celery")
         for alias, name in names.items():
             connections[alias].creation.destroy_test_db(name, verbosity=0)
 
-    base = statistics.median(off)
     print(
-        f"employee page, {REQUESTS} requests each after {WARMUP} warm-up "
-        "(Django test client, whole stack; off and ours interleaved)"
+        f"employee page, {REQUESTS} requests each after {WARMUP} warm-up (Django test client, "
+        "whole stack; each approach interleaved with 'off' in its own process)"
     )
-    print(f"{'approach':<42} {'median ms':>9} {'p95 ms':>9} {'median / off':>14}")
-    print(summary("off (no audit)", off, None))
-    print(summary(f"ours (to Redis; {queued} messages queued)", ours, base))
+    print(f"{'approach':<46} {'median ms':>9} {'p95 ms':>9} {'median / off':>14}")
+    base = statistics.median(off)
+    print(summary("off (no audit), our process", off, None))
+    print(summary(f"ours (outbox INSERT; {woken} wake-ups sent)", ours, base))
+    peer_base = statistics.median(peer_result["off"])
+    print(summary("off (no audit), auditlog's process", peer_result["off"], None))
     print(
         summary(
-            f"auditlog sync access log ({peer_result['rows']} rows)", peer_result["timings"], base
+            f"auditlog sync access log ({peer_result['rows']} rows)",
+            peer_result["timings"],
+            peer_base,
         )
     )
+    print(f"one page's event, {WRITES} times each way, in turn (microseconds):")
+    for way, values in costs.items():
+        p95 = values[int(len(values) * 0.95) - 1]
+        print(f"  {way:<40} median {statistics.median(values):>7.0f}   p95 {p95:>7.0f}")
     print(
         f"writer: {WRITER_EVENTS:,} events in batches of {WRITER_BATCH:,}: "
         f"{throughput:,.0f} events/s"

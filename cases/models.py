@@ -267,7 +267,17 @@ class Milestone(AboutTheCaseEmployee, TenantOwned):
                 fields=["case", "kind"], name="one_milestone_of_a_kind_per_case"
             )
         ]
-        indexes = [models.Index(fields=["tenant", "done_on", "due_on"], name="milestone_open_due")]
+        indexes = [
+            models.Index(fields=["tenant", "done_on", "due_on"], name="milestone_open_due"),
+            # A case's open steps by due date: the case list's "overdue" fact per row and the
+            # work list's steps of the visible cases, one short range each, not a filter over
+            # every step the case ever had.
+            models.Index(
+                fields=["case", "due_on"],
+                condition=models.Q(done_on__isnull=True),
+                name="milestone_open_by_case",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Milestone {self.key}"

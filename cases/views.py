@@ -8,7 +8,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +30,7 @@ from cases.forms import (
 )
 from cases.models import AbsenceCase, CaseDocument, MedicalDocument, Milestone
 from core.forms import show_errors
+from core.paging import CountingPaginator
 from domains.access import permission_required
 from domains.permissions import Perm
 from employees.selectors import employees_visible_to
@@ -73,7 +73,7 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
         cases = cases.filter(recovered_on__isnull=True)
     elif status == "closed":
         cases = cases.filter(recovered_on__isnull=False)
-    page = Paginator(cases.order_by("-first_sick_day", "pk"), PAGE_SIZE).get_page(
+    page = CountingPaginator(cases.order_by("-first_sick_day", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     record_read("case.search" if form.is_bound else "case.list", result_count=page.paginator.count)

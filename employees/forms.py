@@ -21,7 +21,8 @@ from core.encryption import blind_index
 from core.forms import DateInput, field_of
 from domains.forms import department_tree_choices
 from domains.models import Department, Employer
-from employees.models import BSN_INDEX, Employee
+from domains.visibility import NOTHING
+from employees.models import BSN_INDEX, Employee, search_key
 
 POSTCODE = re.compile(r"^\s*(\d{4})\s*([A-Za-z]{0,2})\s*$")
 DUTCH_POSTCODE = re.compile(r"^[1-9]\d{3}[A-Z]{2}$")  # SA, SD and SS are not issued
@@ -112,8 +113,12 @@ def has_criteria(criteria: dict[str, Any]) -> bool:
 def apply_search(employees: QuerySet[Employee], criteria: dict[str, Any]) -> QuerySet[Employee]:
     """Filter by a search kept with EmployeeSearchForm.criteria()."""
     if criteria.get("surname"):
-        term = criteria["surname"]
-        employees = employees.filter(Q(surname__icontains=term) | Q(surname_prefix__icontains=term))
+        # The beginning of the surname, or of prefix and surname together (models.search_key).
+        # A term of nothing searchable (only punctuation) finds nobody rather than everybody.
+        key = search_key(criteria["surname"])
+        employees = employees.filter(
+            Q(surname_key__startswith=key) | Q(full_surname_key__startswith=key) if key else NOTHING
+        )
     if criteria.get("personnel_number"):
         employees = employees.filter(personnel_number__istartswith=criteria["personnel_number"])
     if criteria.get("birth_date"):

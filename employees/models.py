@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.postgres.indexes import OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Func, Value
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +21,36 @@ from core.models import TenantOwned
 from domains.models import Department, Employer
 
 BSN_INDEX = "employee.bsn"
+
+# Names are searched by their beginning, ignoring case, diacritics, spaces and punctuation:
+# "van der" finds "van der Vries" (prefix and surname together), "vries" and "Vriës" find every
+# Vries whatever the prefix, "thart" and "'t hart" find "'t Hart". The database keeps the
+# normalised forms in generated columns with prefix indexes (no extension needed), and
+# search_key() normalises the term the same way. Letters with diacritics outside these lists,
+# and any other character, are left out on both sides.
+ACCENTED = "ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝýÿ"
+PLAIN = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOoooooUUUUuuuuYyy"
+NOT_SEARCHED = "[^A-Za-z0-9]"
+_PLAIN_LETTERS = str.maketrans(ACCENTED, PLAIN)
+_NOT_SEARCHED = re.compile(NOT_SEARCHED)
+
+
+def search_key(text: str) -> str:
+    """A name as the search columns keep it ("Van der Vriës" -> "vandervries")."""
+    return _NOT_SEARCHED.sub("", text.translate(_PLAIN_LETTERS)).lower()
+
+
+def _search_key_sql(expression: Any) -> Func:
+    """search_key() in SQL, immutable (TRANSLATE, REGEXP_REPLACE, and LOWER on ASCII only)."""
+    plain = Func(expression, Value(ACCENTED), Value(PLAIN), function="TRANSLATE")
+    return Lower(Func(plain, Value(NOT_SEARCHED), Value(""), Value("g"), function="REGEXP_REPLACE"))
+
+
+class Joined(Func):
+    """`a || b` (CONCAT() is not immutable, so a generated column cannot use it)."""
+
+    arg_joiner = " || "
+    template = "(%(expressions)s)"
 
 
 class Gender(models.TextChoices):
@@ -63,6 +96,17 @@ class Employee(TenantOwned):
         default=Decimal("1.000"),
         validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal("1.000"))],
     )
+    # Searched by their beginning (see search_key); kept by the database.
+    surname_key = models.GeneratedField(
+        expression=_search_key_sql("surname"),
+        output_field=models.CharField(max_length=150),
+        db_persist=True,
+    )
+    full_surname_key = models.GeneratedField(
+        expression=_search_key_sql(Joined("surname_prefix", "surname")),
+        output_field=models.CharField(max_length=170),
+        db_persist=True,
+    )
     # Kept by the database (a trigger of the cases app): whether any absence case exists for
     # this employee. Negative registration reads it, so the access rule needs no cases import.
     has_absence_case = models.BooleanField(default=False, editable=False)
@@ -103,6 +147,17 @@ class Employee(TenantOwned):
                 "tenant",
                 OpClass(Upper("personnel_number"), name="text_pattern_ops"),
                 name="employee_personnel_number_up",
+            ),
+            # Surname searches: a prefix of the surname, or of prefix and surname together.
+            models.Index(
+                "tenant",
+                OpClass("surname_key", name="varchar_pattern_ops"),
+                name="employee_surname_key",
+            ),
+            models.Index(
+                "tenant",
+                OpClass("full_surname_key", name="varchar_pattern_ops"),
+                name="employee_full_surname_key",
             ),
         ]
 

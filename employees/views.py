@@ -10,7 +10,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +25,7 @@ from auth2fa.http import AuthenticatedRequest
 from auth2fa.models import User
 from core.exports import csv_response, xlsx_response
 from core.forms import show_errors
+from core.paging import CountingPaginator
 from domains.access import permission_required
 from domains.permissions import Perm
 from domains.services import eligible_case_managers
@@ -122,7 +122,7 @@ def employee_list(request: AuthenticatedRequest) -> HttpResponse:
     if criteria:
         employees = apply_search(employees, criteria)
     employees = employees.order_by(*sort_order(sort))
-    page = Paginator(employees, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CountingPaginator(employees, PAGE_SIZE).get_page(request.GET.get("page"))
     searched = criteria is not None and has_criteria(criteria)
     # That a search ran and how many it found; never what was searched for.
     record_read(

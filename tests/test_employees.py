@@ -66,6 +66,45 @@ def test_search_by_surname_personnel_number_birth_date_and_postcode(
     assert set(names(search(hr_client, query))) == expected
 
 
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("VRIES", {"Anna", "Els", "Joost"}),  # the surname's beginning, whatever the prefix
+        ("vrië", {"Anna", "Els", "Joost"}),  # diacritics count as the plain letter
+        ("de vries", {"Anna"}),  # prefix and surname together
+        ("vandervries", {"Els"}),  # spaces do not count
+        ("van der v", {"Els"}),
+        ("'t hart", {"Kees"}),  # nor punctuation
+        ("hart", {"Kees"}),
+        ("ries", set()),  # the beginning, not any part: "ries" is not a Vries
+        ("-", set()),  # nothing searchable finds nobody, not everybody
+    ],
+)
+def test_a_surname_search_matches_the_beginning_ignoring_case_diacritics_and_spaces(
+    hr_client, people, world, term, expected
+):
+    make_employee(world.employer, first_name="Joost", surname="Vriës", personnel_number="30001")
+    make_employee(
+        world.employer, first_name="Kees", surname_prefix="'t", surname="Hart",
+        personnel_number="30002",
+    )  # fmt: skip
+    assert set(names(search(hr_client, {"surname": term}))) == expected
+
+
+def test_the_search_keys_are_kept_by_the_database_as_search_key_makes_them(world):
+    from employees.models import search_key
+
+    employee = make_employee(
+        world.employer, surname_prefix="Van 't", surname="Höfe-Ëlsa", personnel_number="30003"
+    )
+    employee.refresh_from_db()
+    assert employee.surname_key == search_key("Höfe-Ëlsa") == "hofeelsa"
+    assert employee.full_surname_key == search_key("Van 'tHöfe-Ëlsa") == "vanthofeelsa"
+    Employee.objects.filter(pk=employee.pk).update(surname="Ångström")
+    employee.refresh_from_db()
+    assert employee.surname_key == "angstrom"
+
+
 def test_an_invalid_birth_date_is_an_error_not_a_crash(hr_client, people):
     response = search(hr_client, {"birth_date": "31-02-1990"})
     assert response.status_code == 200

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent, AuditExport
 from audit.services import decide_export
+from audit.tasks import drain_outbox
 from auth2fa.models import AccountType, User
 from domains import services
 from domains.big_register import ArticleRegistration, normalised_surname
@@ -250,5 +251,6 @@ def test_every_grant_of_medical_access_tells_all_admins_and_is_audited(
     recipients = sorted(address for message in mail.outbox for address in message.to)
     assert recipients == ["beheer2@a.test", "beheer@a.test"]
     assert "collega@a.test" in mail.outbox[0].body and "Bedrijfsarts" in mail.outbox[0].body
+    drain_outbox()
     granted = AuditEvent.objects.using("audit").get(event_type="medical_access.grant")
     assert granted.object_key == assignment.key and granted.actor_key is None

@@ -11,6 +11,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from fido2.utils import websafe_encode
 
 from audit.models import AuditEvent
+from audit.tasks import drain_outbox
 from auth2fa import webauthn
 from auth2fa.models import SecurityKey
 from tests.conftest import verified_login
@@ -126,6 +127,7 @@ def test_a_counter_that_goes_back_is_refused_and_the_key_flagged(client, world):
     assert "gekopieerd" in response.content.decode()
     stored = SecurityKey.objects.get(user=world.hr)
     assert stored.clone_warning and stored.sign_count == 5
+    drain_outbox()
     assert AuditEvent.objects.filter(event_type="2fa.key_clone_warning").exists()
     # From now on the key is not offered, and not accepted, even with a higher counter.
     page = client.get(reverse("auth2fa:verify") + "?method=key")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -106,6 +106,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
+    # The request's own transaction; its audit events are INSERTed into the outbox at its end
+    # and commit with it, the session save included (README "What the audit trail guarantees").
+    "audit.middleware.AuditedTransactionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -198,6 +201,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", None if PRODUCTION else "")
+if TESTING and REDIS_URL and (_worker := os.environ.get("PYTEST_XDIST_WORKER", "")):
+    # The suite runs in parallel processes (pytest-xdist, "gw0", "gw1", ...) and clears its cache
+    # database between tests: each process gets a Redis database of its own, counted up from the
+    # one REDIS_URL names, as each gets a test database of its own from pytest-django.
+    _redis = urlsplit(REDIS_URL)
+    _first = int(_redis.path.strip("/") or 0)
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_first + int(_worker.removeprefix('gw'))}"))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -230,6 +240,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+# How often beat drains the audit outbox, in seconds: the longest an event waits when its
+# wake-up was lost (Redis down or emptied, a worker killed mid-batch).
+AUDIT_DRAIN_SECONDS = env_int("AUDIT_DRAIN_SECONDS", 2)
 CELERY_TIMEZONE = "Europe/Amsterdam"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {"task": "auth2fa.tasks.clear_expired_sessions", "schedule": 3600},
@@ -238,7 +251,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "domains.tasks.check_pending_big_registrations",
         "schedule": 900,
     },
-    "drain-audit-outbox": {"task": "audit.tasks.drain_outbox", "schedule": 60},
+    # The outbox holds every audit event until the audit store has it; wake-ups through Redis
+    # may be lost, this drain is not (a message that is not taken in time is dropped).
+    "drain-audit-outbox": {
+        "task": "audit.tasks.drain_outbox",
+        "schedule": AUDIT_DRAIN_SECONDS,
+        "options": {"expires": AUDIT_DRAIN_SECONDS * 5},
+    },
     "refresh-part-time-factors": {
         "task": "employees.tasks.refresh_part_time_factors",
         "schedule": 3600,

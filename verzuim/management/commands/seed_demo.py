@@ -22,6 +22,7 @@ from cases import poortwachter
 from cases import services as case_services
 from cases.models import AbsenceCase, AbsencePeriod, CaseType, IncapacityChange, Milestone
 from cases.selectors import cases_visible_to
+from core.statistics import analyze
 from core.tenancy import tenant_scope
 from domains.models import (
     AssignmentStatus,
@@ -325,8 +326,12 @@ class Command(BaseCommand):
             if role_key:
                 self.assign(tenant, user, roles[role_key], scope, by_name, departments, providers)
         hr = next(user for email, user in users.items() if email.startswith("hr@"))
+        # Hundreds of employees were just written in this transaction: plan the case reports'
+        # queries for them (core/statistics.py), not for the empty tables the statistics know.
+        analyze(Employee, EmploymentTerms, RoleAssignment, ServiceContract)
         self.seed_cases(rng, tenant, hr)
         self.seed_history(rng, tenant, hr)
+        analyze(AbsenceCase, AbsencePeriod, IncapacityChange, Milestone)
         self.seed_sms_history(rng, tenant, list(by_name.values()), hr)
         if tenant.name == "Demo Arbo":
             self.seed_demo_arbo_extras(rng, tenant, users)

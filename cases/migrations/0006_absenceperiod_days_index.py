@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0004_employee_has_absence_case_trigger'),
+        ('cases', '0005_milestone_open_by_case'),
     ]
 
     operations = [
