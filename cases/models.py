@@ -13,8 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import DateRangeField
+from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Func, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -150,6 +153,20 @@ class AbsencePeriod(AboutTheCaseEmployee, TenantOwned):
 
     class Meta(TenantOwned.Meta):
         ordering = ["starts_on"]
+        indexes = [
+            # The spell's days as a range (an open spell: unbounded), so the absence figures
+            # (reports/figures.py) find the spells overlapping a period without a full scan.
+            GistIndex(
+                Func(
+                    F("starts_on"),
+                    F("ends_on"),
+                    Value("[]"),
+                    function="daterange",
+                    output_field=DateRangeField(),
+                ),
+                name="absenceperiod_days",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Absence period {self.key}"

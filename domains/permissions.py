@@ -132,8 +132,16 @@ REFERENCE_ROLES = [
         "leidinggevende",
         "Leidinggevende",
         Domain.WERKGEVER,
+        # Managers see the absence figures of their own departments (issue 15).
         frozenset(
-            {Perm.EMPLOYEE_VIEW, Perm.CASE_VIEW, Perm.CASE_REPORT, Perm.NOTE_VIEW, Perm.NOTE_WRITE}
+            {
+                Perm.EMPLOYEE_VIEW,
+                Perm.CASE_VIEW,
+                Perm.CASE_REPORT,
+                Perm.NOTE_VIEW,
+                Perm.NOTE_WRITE,
+                Perm.REPORT_VIEW,
+            }
         ),
     ),
     ReferenceRole(
@@ -162,7 +170,8 @@ REFERENCE_ROLES = [
         "schadebehandelaar",
         "Schadebehandelaar",
         Domain.VERZEKERAAR,
-        frozenset({Perm.EMPLOYEE_VIEW, Perm.CASE_VIEW, Perm.CLAIM_VIEW}),
+        # The insurer prices and steers on its insured employers' figures (issue 15).
+        frozenset({Perm.EMPLOYEE_VIEW, Perm.CASE_VIEW, Perm.CLAIM_VIEW, Perm.REPORT_VIEW}),
     ),
     ReferenceRole(
         "bedrijfsarts", "Bedrijfsarts", Domain.BEDRIJFSARTS, DOMAIN_CEILINGS[Domain.BEDRIJFSARTS]

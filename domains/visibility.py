@@ -369,3 +369,53 @@ def employers_in_scope(user: User) -> set[int]:
         if assignment.provider_id and not explicit:
             employer_ids.update(assignment.contracted_employer_ids)
     return employer_ids
+
+
+@dataclass(frozen=True)
+class FiguresScope:
+    """Whose absence figures a user may see: employers as a whole and department subtrees."""
+
+    employer_ids: frozenset[int]
+    department_paths: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.employer_ids and not self.department_paths
+
+
+def figures_scope(user: User, perm: str = Perm.REPORT_VIEW) -> FiguresScope:
+    """The employers and department subtrees whose absence figures (aggregates, never lists of
+    employees) the user's roles granting `perm` reach: one query at most.
+
+    - werkgever roles (and roles not yet placed): the employers and departments they name;
+    - arbodienst and verzekeraar roles: the employers under a current contract with their
+      provider (narrowed to the employers the assignment names). Negative registration still
+      holds for them: they see figures of the whole employer, never its healthy employees;
+    - a role that reaches only the employees granted to the user one by one (case managers)
+      gives no figures: a few named people are what the small-group rule protects.
+    """
+    employer_ids: set[int] = set()
+    paths: list[str] = []
+    narrowed: dict[int, set[int]] = {}  # provider id -> the employers an assignment names
+    whole_provider: set[int] = set()
+    for assignment in access_of(user).active:
+        if perm not in granted_permissions(assignment) or assignment.role.only_assigned:
+            continue
+        if assignment.role.domain in POSITIVE_REGISTRATION or not assignment.role.domain:
+            employer_ids.update(_employer_ids(assignment))
+            paths.extend(path for path in assignment.scope_department_paths if path)
+        elif assignment.provider_id is not None:
+            if _employer_ids(assignment):
+                narrowed.setdefault(assignment.provider_id, set()).update(_employer_ids(assignment))
+            else:
+                whole_provider.add(assignment.provider_id)
+    providers = whole_provider | set(narrowed)
+    if providers:
+        today = timezone.localdate()
+        contracted = ServiceContract.unscoped.filter(
+            tenant_id=user.tenant_id, provider_id__in=providers, starts_on__lte=today
+        ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        for provider_id, employer_id in contracted.values_list("provider_id", "employer_id"):
+            if provider_id in whole_provider or employer_id in narrowed.get(provider_id, ()):
+                employer_ids.add(employer_id)
+    return FiguresScope(frozenset(employer_ids), tuple(sorted(set(paths))))

@@ -468,6 +468,14 @@ MATRIX = {
     "domains:sms_costs": Entry(expect=only_admins(200)),
     "domains:sms_costs_csv": Entry(expect=only_admins(200)),
     "retention:policy": Entry(expect=only_admins(200)),
+    # Absence figures: werkgever roles over their scope, the insurer over the insured employer
+    # (the case manager, who reaches only assigned employees, and the company doctor get none).
+    **{
+        name: Entry(
+            expect={**everyone(403), "hr": 200, "manager": 200, "verzekeraar": 200, "outsider": 200}
+        )
+        for name in ("reports:figures", "reports:export_csv", "reports:export_xlsx")
+    },
     # Legal holds: the werkgever's retention right (HR), on every employee it may see.
     "retention:holds": Entry(
         kwargs=lambda world, scope: {"key": employee(world, scope).key},

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "cases",
     "imports",
     "retention",
+    "reports",
     "auth2fa",
     "audit",
     "auditlog",  # its change capture (diff) and, for the benchmark, its access logging

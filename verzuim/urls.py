@@ -16,5 +16,6 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("manage/", include("domains.urls")),
     path("retention/", include("retention.urls")),
+    path("reports/", include("reports.urls")),
     path("audit/", include("audit.urls")),
 ]

@@ -7,18 +7,28 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from audit.events import record_read
 from auth2fa.http import AuthenticatedRequest
+from cases.selectors import worklist_for
 from core.gate import public
+from domains.permissions import Perm
+from domains.visibility import access_of
 from employees.selectors import visible_employee_counts
+from reports.selectors import headline_figures
 
 
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
-    """Start page: figures only, no names, counted through the visibility rules."""
-    per_employer = visible_employee_counts(request.user)
+    """Start page: figures only, no names, counted through the visibility rules: head counts,
+    the user's own absence figures (this month, the last twelve months) and work-list count."""
+    user = request.user
+    per_employer = visible_employee_counts(user)
+    permissions = access_of(user).permissions
+    headline = headline_figures(user, timezone.localdate())
+    worklist_count = worklist_for(user).count() if Perm.CASE_VIEW in permissions else None
     record_read("dashboard.view", result_count=sum(row["total"] for row in per_employer))
     return render(
         request,
@@ -27,6 +37,8 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
             "employee_count": sum(row["total"] for row in per_employer),
             "active_employee_count": sum(row["employed"] for row in per_employer),
             "employers": per_employer,
+            "headline": headline,
+            "worklist_count": worklist_count,
         },
     )
 

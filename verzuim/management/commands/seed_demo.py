@@ -13,12 +13,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from auth2fa.models import AccountType, SMSMessage, User
+from cases import poortwachter
 from cases import services as case_services
-from cases.models import AbsenceCase, AbsencePeriod, CaseType, Milestone
+from cases.models import AbsenceCase, AbsencePeriod, CaseType, IncapacityChange, Milestone
 from cases.selectors import cases_visible_to
 from core.statistics import analyze
 from core.tenancy import tenant_scope
@@ -331,7 +333,8 @@ class Command(BaseCommand):
         # queries for them (core/statistics.py), not for the empty tables the statistics know.
         analyze(Employee, EmploymentTerms, RoleAssignment, ServiceContract)
         self.seed_cases(rng, tenant, hr)
-        analyze(AbsenceCase, AbsencePeriod, Milestone)
+        self.seed_history(rng, tenant, hr)
+        analyze(AbsenceCase, AbsencePeriod, IncapacityChange, Milestone)
         self.seed_sms_history(rng, tenant, list(by_name.values()), hr)
         if tenant.name == "Demo Arbo":
             self.seed_demo_arbo_extras(rng, tenant, users)
@@ -427,6 +430,84 @@ class Command(BaseCommand):
             by=reporter,
             first_sick_day=today - timedelta(days=12),
             case_type=CaseType.PREGNANCY,
+        )
+
+    def seed_history(self, rng: random.Random, tenant: Tenant, reporter: User) -> None:
+        """Two years of past, closed absences and some changed hours, so the absence figures
+        (reports/) have a trend to show: short spells mostly, a few of weeks or months, each
+        inside the employment and at least five weeks before the employee's next absence (no
+        merging). Bulk rows as the services make them (case, spell, incapacity, timeline), since
+        through the services this would take most of the seeding time."""
+        today = timezone.localdate()
+        window_start = today - timedelta(days=760)
+        first_case_day = dict(
+            AbsenceCase.objects.filter(tenant=tenant)
+            .values("employee_id")
+            .annotate(first=Min("first_sick_day"))
+            .values_list("employee_id", "first")
+        )
+        new_terms = []
+        history = []  # (employee, first sick day, recovery date, partial recovery or None)
+        for employee in Employee.objects.filter(tenant=tenant).select_related("employer"):
+            limit = first_case_day.get(employee.pk, today) - timedelta(days=35)
+            if employee.employment_end:
+                limit = min(limit, employee.employment_end)
+            day = max(window_start, employee.employment_start) + timedelta(days=rng.randint(0, 400))
+            while True:
+                length = 1 + int(rng.expovariate(1 / 6))
+                if rng.random() < 0.08:
+                    length += rng.randint(14, 120)
+                if day + timedelta(days=length) >= limit:
+                    break
+                partial = None
+                if length > 20 and rng.random() < 0.4:
+                    partial = day + timedelta(days=length // 2)
+                history.append((employee, day, day + timedelta(days=length), partial))
+                day += timedelta(days=length + 35 + rng.randint(0, 500))
+            # About one in ten changed their hours at the start of this year.
+            change_on = date(today.year, 1, 1)
+            if rng.random() < 0.1 and employee.employment_start < change_on:
+                factor = rng.choice([Decimal("0.5"), Decimal("0.6"), Decimal("0.8"), Decimal(1)])
+                hours = employee.employer.full_time_hours
+                new_terms.append(
+                    EmploymentTerms(
+                        tenant=tenant, employee=employee, valid_from=change_on,
+                        contract_hours=(factor * hours).quantize(Decimal("0.01")),
+                        full_time_hours=hours,
+                    )
+                )  # fmt: skip
+                employee.part_time_factor = factor
+                employee.save(update_fields=["part_time_factor"])
+        EmploymentTerms.objects.bulk_create(new_terms)
+        cases = AbsenceCase.objects.bulk_create(
+            AbsenceCase(
+                tenant=tenant, employee=employee, first_sick_day=first, recovered_on=back,
+                reported_by=reporter, case_type=CaseType.SICKNESS,
+            )
+            for employee, first, back, _partial in history
+        )  # fmt: skip
+        AbsencePeriod.objects.bulk_create(
+            AbsencePeriod(
+                tenant=tenant, case=case, starts_on=first, ends_on=back - timedelta(days=1)
+            )
+            for case, (_employee, first, back, _partial) in zip(cases, history, strict=True)
+        )
+        IncapacityChange.objects.bulk_create(
+            change
+            for case, (_employee, first, _back, partial) in zip(cases, history, strict=True)
+            for change in [
+                IncapacityChange(tenant=tenant, case=case, starts_on=first, percentage=100),
+                *(
+                    [IncapacityChange(tenant=tenant, case=case, starts_on=partial, percentage=50)]
+                    if partial
+                    else []
+                ),
+            ]
+        )
+        Milestone.objects.bulk_create(
+            Milestone(tenant=tenant, case=case, kind=kind, due_on=due_on, done_on=due_on)
+            for case, (_employee, first, back, _partial) in zip(cases, history, strict=True)
+            for kind, due_on in poortwachter.due_dates([(first, back - timedelta(days=1))]).items()
         )
 
     def seed_demo_arbo_extras(self, rng: random.Random, tenant: Tenant, users: dict) -> None:

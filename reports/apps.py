@@ -1,0 +1,9 @@
+"""The reports app: management information (absence figures) by the national definitions."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "reports"
+    verbose_name = _("Management information")
