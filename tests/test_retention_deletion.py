@@ -155,7 +155,7 @@ def test_only_past_results_the_user_sees_can_be_selected(client, world):
     scan_tenant(world.other_tenant)
     verified_login(client, world.hr)
     page = select_and_review(client, due_keys(world.employee) + due_keys(gone)).content.decode()
-    assert "Nothing that may be deleted" in page or "Niets" in page
+    assert "Er is niets geselecteerd dat verwijderd mag worden." in page
 
 
 def test_a_legal_hold_is_shown_and_blocks_deletion(
