@@ -12,13 +12,14 @@ An event holds the NEN 7513 fields with pseudonymous keys only; see audit/models
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, router, transaction
 from django.utils import timezone
 
 from audit.models import Action, OutboxEvent, Outcome
@@ -151,13 +152,28 @@ def record_change(event: dict) -> None:
 
 def record_changes(events: list[dict]) -> None:
     """record_change for the many changes of one bulk write (an import): the rows the bulk
-    statements bypassed change capture for, in one insert per thousand, in the same transaction
-    as the change."""
-    OutboxEvent.objects.bulk_create(
-        [OutboxEvent(event_id=event["event_id"], payload=event) for event in events],
-        batch_size=1000,
+    statements bypassed change capture for, in one COPY into the outbox, in the same
+    transaction as the change (a multi-row INSERT cost more in binding its parameters than the
+    import spent on checking the rows)."""
+    if not events:
+        return
+    table = OutboxEvent._meta.db_table
+    columns = ", ".join(
+        str(field.column)
+        for field in OutboxEvent._meta.concrete_fields
+        if field.name in ("event_id", "payload", "created_at")
     )
-    if events and not _shipping_scheduled():
+    now = timezone.now()
+    connection = transaction.get_connection(router.db_for_write(OutboxEvent))
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {table} ({columns}) FROM STDIN"  # our own names
+        ) as copy,
+    ):
+        for event in events:
+            copy.write_row((event["event_id"], json.dumps(event), now))
+    if not _shipping_scheduled():
         transaction.on_commit(ship_outbox_soon)
 
 

@@ -9,9 +9,11 @@ cannot be read as such a sheet is refused as a whole with a message that names n
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -43,6 +45,12 @@ XLSX_MAGIC = b"PK\x03\x04"
 PLAIN_NUMBER = re.compile(r"^[+-][\d\s().,]*$")
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_LAST_SERIAL = 200_000  # a serial number beyond the year 2400 is no date
+# Our exports (core.exports.safe_cell) put an apostrophe before a text that a spreadsheet would
+# run as a formula ("'+31612345678"): the import takes the text back without it, so export ->
+# edit -> import is lossless. A cell that starts with the formula character itself is refused.
+ESCAPED_STARTS = tuple(f"'{start}" for start in FORMULA_STARTS)
+XML_ROW = re.compile(rb"<(?:\w+:)?row[ >]")
+DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 
 
 class FileRefused(ValidationError):
@@ -55,7 +63,6 @@ class Row:
     cells: dict[str, str]  # field name -> text as the form takes it
     formulas: set[str]  # fields whose cell was a formula (its text is not kept)
     too_long: set[str]
-    original: list[str]  # the cells as uploaded, for the refused-rows report
 
 
 def _normal(header: Any) -> str:
@@ -96,8 +103,9 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
-def _csv_rows(data: bytes) -> Iterator[list[Any]]:
+def _csv_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
     text = _decode(data)
+    sizes.append(text.count("\n"))  # lines, less the header, plus a last one without a break
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     csv.field_size_limit(MAX_CELL * 20)  # a longer cell is refused below, not read whole
@@ -109,7 +117,7 @@ def _csv_rows(data: bytes) -> Iterator[list[Any]]:
         ) from None
 
 
-def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+def _xlsx_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
     # A damaged workbook fails anywhere in zipfile, zlib, the XML parser or openpyxl, and with
     # any of their exceptions: each is the same answer to the person, a file we cannot read.
     refused = FileRefused(_("This file is not a valid Excel workbook."), code="not_xlsx")
@@ -119,6 +127,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         raise refused from None
     try:
         sheet = workbook.worksheets[0]
+        sizes.append(sheet.max_row or _count_xml_rows(data, sheet._worksheet_path))
         for values in sheet.iter_rows(values_only=True):
             yield list(values)
     except FileRefused:
@@ -129,7 +138,23 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         workbook.close()
 
 
+def _count_xml_rows(data: bytes, path: str) -> int:
+    """The rows of a worksheet that states no dimension (as openpyxl's write-only mode saves
+    it), counted in its XML without parsing it: an estimate for the progress bar."""
+    count, tail = 0, b""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(path) as sheet:
+        while chunk := sheet.read(1 << 20):
+            buffer = tail + chunk
+            # A tag inside the overlap was counted with the previous chunk; one cut by the
+            # chunk's end is counted now.
+            count += sum(1 for m in XML_ROW.finditer(buffer) if m.end() > len(tail))
+            tail = buffer[-16:]
+    return count
+
+
 def _text(value: Any) -> str:
+    if isinstance(value, str):  # every CSV cell, most workbook cells
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -153,8 +178,12 @@ def _date(value: Any) -> str:
         and 0 < value < EXCEL_LAST_SERIAL
     ):
         return (EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
-    text = _text(value)
-    match = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text)
+    return _date_text(_text(value))
+
+
+@functools.lru_cache(maxsize=16384)  # a sheet repeats its dates (start dates, birth dates)
+def _date_text(text: str) -> str:
+    match = DUTCH_DATE.fullmatch(text)
     if match:
         day, month, year = (int(part) for part in match.groups())
         try:
@@ -177,20 +206,20 @@ def _decimal(value: Any) -> str:
     return text
 
 
-def _is_formula(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and value[:1] in FORMULA_STARTS
-        and not PLAIN_NUMBER.match(value.strip())
-    )
-
-
-def read_rows(data: bytes, file_name: str, *, bsn_allowed: bool) -> Iterator[Row]:
+def read_rows(
+    data: bytes,
+    file_name: str,
+    *,
+    bsn_allowed: bool,
+    on_estimate: Callable[[int], None] | None = None,
+) -> Iterator[Row]:
     """The data rows of the sheet, streamed; FileRefused before the first row if the header
     does not name the import's columns, or has a BSN column where the tenant records no BSN
-    (the column is refused as a whole, so not one number of it is read)."""
+    (the column is refused as a whole, so not one number of it is read). `on_estimate` hears
+    about how many rows follow the header, before the first is read (for the progress bar)."""
     kind = detect_format(data, file_name)
-    raw = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+    sizes: list[int] = []
+    raw = _xlsx_rows(data, sizes) if kind == "xlsx" else _csv_rows(data, sizes)
     header = next(raw, None)
     if header is None or not any(_text(cell) for cell in header):
         raise FileRefused(_("The file is empty."), code="empty")
@@ -200,6 +229,8 @@ def read_rows(data: bytes, file_name: str, *, bsn_allowed: bool) -> Iterator[Row
             _("This environment records no BSN: remove the BSN column from the file."),
             code="bsn",
         )
+    if on_estimate is not None and sizes:
+        on_estimate(max(sizes[0] - 1, 0))
     for number, values in enumerate(raw, start=2):
         if number > MAX_ROWS + 1:
             raise FileRefused(
@@ -212,26 +243,30 @@ def read_rows(data: bytes, file_name: str, *, bsn_allowed: bool) -> Iterator[Row
         cells: dict[str, str] = {}
         formulas: set[str] = set()
         too_long: set[str] = set()
-        original = [_text(value)[:MAX_CELL] for value in values]
-        for index, value in enumerate(values[: len(fields)]):
-            field = fields[index]
+        for field, value in zip(fields, values, strict=False):
             if field is None:
                 continue
-            if isinstance(value, str) and len(value) > MAX_CELL:
-                too_long.add(field)
-                cells[field] = ""
-            elif _is_formula(value):
-                formulas.add(field)
-                cells[field] = ""
-            elif isinstance(value, str) and value[:2] in {f"'{c}" for c in FORMULA_STARTS}:
-                cells[field] = value[1:].strip()  # our export's quoting of text (core.exports)
-            elif field in DATES:
+            if isinstance(value, str):
+                if len(value) > MAX_CELL:
+                    too_long.add(field)
+                    cells[field] = ""
+                    continue
+                if value[:1] in FORMULA_STARTS and not PLAIN_NUMBER.match(value.strip()):
+                    formulas.add(field)
+                    cells[field] = ""
+                    continue
+                if value.startswith(ESCAPED_STARTS):
+                    value = value[1:]  # our export's quoting of text (core.exports.safe_cell)
+                    if field not in DATES and field not in DECIMALS:
+                        cells[field] = value.strip()
+                        continue
+            if field in DATES:
                 cells[field] = _date(value)
             elif field in DECIMALS:
                 cells[field] = _decimal(value)
             else:
                 cells[field] = _text(value)
-        yield Row(number, cells, formulas, too_long, original)
+        yield Row(number, cells, formulas, too_long)
 
 
 def check_header(data: bytes, file_name: str, *, bsn_allowed: bool) -> None:
