@@ -353,7 +353,7 @@ def _evaluate_row(
         data["gender"] = context.genders.get(data["gender"].casefold(), data["gender"])
     path = data["department"]
     data["department"] = ""
-    department, new_department = None, None
+    department, new_department, reason = None, None, None
     if employer and path.strip().strip("/"):
         department, reason, new_department = context.department(employer, path)
         if reason:
@@ -373,6 +373,7 @@ def _evaluate_row(
     if (
         values is not None
         and new_department is None
+        and reason is None
         and not context.in_scope(values["employer"], values["department"])
     ):
         reasons.append((header("department"), _scope_message()))
