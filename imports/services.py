@@ -8,10 +8,19 @@ nothing), keyed by our unique key with the four situations of seed 002:
 | (empty) | update/bijwerken| refused: the employee is not known yet           |
 | (empty) | new/nieuw       | a new employee                                   |
 
-Every row passes the employee form's rules (imports/forms.py ImportRowForm) and the same
-scope rule as employees/services.py save_employee; the writes follow save_employee too (dated
-EmploymentTerms, the BSN sealed with its blind index, only where the tenant allows one), but
-set-based: rows are read, checked and written per batch with a constant number of queries.
+Every row passes the employee form's rules (imports/forms.py: FastRowCheck, and
+ImportRowForm for any row it is not sure of) and the same scope rule as employees/services.py
+save_employee; the writes follow save_employee too (dated EmploymentTerms, the BSN sealed with
+its blind index, only where the tenant allows one), but set-based (imports/writing.py): the
+file is read once per step (preview, commit), and each batch of rows is checked and written
+with a constant number of queries.
+
+- Departments: a path such as "Productie/Inpak". One that does not exist yet is listed in the
+  preview if the uploader may add it (under an employer, or a department, in their scope) and
+  added on commit only if they choose so; without that choice its rows are refused.
+- Hours: empty cells keep an employee's hours on an update; a new employee gets the employer's
+  full-time week (Employer.full_time_hours), and works it whole when the contract hours are
+  empty too. Changed hours apply from today, as a new row of the dated terms.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.codes import Action
-from audit.events import record_event
+from audit.events import RequestAudit, begin_request, end_request, record_event
 from auth2fa.models import User
 from core.tenancy import all_tenants, tenant_scope
 from domains.models import Department
@@ -641,25 +650,36 @@ def _add_departments(stored: EmployeeImport, by: User) -> None:
     may still add it (else nothing is written). Saved one by one, as the organisation pages
     save them (their change capture included): a handful per import, not one per row."""
     context = _Context(by, plan_departments=True)
-    for employer_name, path in sorted(stored.missing_departments, key=lambda m: m[1].count("/")):
-        employer = context.employer_by_name.get(employer_name.casefold())
-        parts = _path_parts(path)
-        if employer is None:
-            raise _stale()
-        if (employer.pk, "/".join(parts).casefold()) in context.existing_paths:
-            continue  # added meanwhile
-        parent_path = "/".join(parts[:-1]) or None
-        if not context.may_add_under(employer, parent_path):
-            raise _stale()
-        parent = context.placeable.get((employer.pk, (parent_path or "").casefold()))
-        department = Department(
-            tenant_id=by.tenant_id, employer=employer, parent=parent, name=parts[-1]
-        )
-        department.full_clean(exclude=["path"])
-        department.save()
-        key = (employer.pk, "/".join(parts).casefold())
-        context.existing_paths.add(key)
-        context.placeable[key] = department
+    # Change capture names the acting user from the request; in the background there is none.
+    token = begin_request(RequestAudit(user=by))
+    try:
+        for employer_name, path in sorted(
+            stored.missing_departments, key=lambda missing: missing[1].count("/")
+        ):
+            _add_department(context, by, employer_name, path)
+    finally:
+        end_request(token)
+
+
+def _add_department(context: _Context, by: User, employer_name: str, path: str) -> None:
+    employer = context.employer_by_name.get(employer_name.casefold())
+    parts = _path_parts(path)
+    if employer is None:
+        raise _stale()
+    if (employer.pk, "/".join(parts).casefold()) in context.existing_paths:
+        return  # added meanwhile
+    parent_path = "/".join(parts[:-1]) or None
+    if not context.may_add_under(employer, parent_path):
+        raise _stale()
+    parent = context.placeable.get((employer.pk, (parent_path or "").casefold()))
+    department = Department(
+        tenant_id=by.tenant_id, employer=employer, parent=parent, name=parts[-1]
+    )
+    department.full_clean(exclude=["path"])
+    department.save()
+    key = (employer.pk, "/".join(parts).casefold())
+    context.existing_paths.add(key)
+    context.placeable[key] = department
 
 
 @transaction.atomic

@@ -628,9 +628,10 @@ def test_missing_departments_are_listed_and_added_only_when_chosen(hr_client, wo
         "personnel_number", "department"
     ))  # fmt: skip
     assert placed == {"D-1": team.pk, "D-2": night.pk, "D-3": world.inpak.pk}
-    created = [e.payload["object_key"] for e in OutboxEvent.objects.all()
+    created = [e.payload for e in OutboxEvent.objects.all()
                if e.payload["event_type"] == "domains.department.create"]  # fmt: skip
-    assert sorted(created) == sorted([str(night.key), str(team.key)])
+    assert sorted(e["object_key"] for e in created) == sorted([str(night.key), str(team.key)])
+    assert {e["actor_key"] for e in created} == {str(world.hr.key)}
 
 
 def test_rows_in_missing_departments_are_left_out_when_not_chosen(hr_client, world):
