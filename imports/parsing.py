@@ -48,7 +48,8 @@ EXCEL_LAST_SERIAL = 200_000  # a serial number beyond the year 2400 is no date
 # Our exports (core.exports.safe_cell) put an apostrophe before a text that a spreadsheet would
 # run as a formula ("'+31612345678"): the import takes the text back without it, so export ->
 # edit -> import is lossless. A cell that starts with the formula character itself is refused.
-ESCAPED_STARTS = tuple(f"'{start}" for start in FORMULA_STARTS)
+FORMULA_CHARACTERS = frozenset(FORMULA_STARTS)
+TEXT, DATE, DECIMAL = "text", "date", "decimal"  # how a column's cells are read
 XML_ROW = re.compile(rb"<(?:\w+:)?row[ >]")
 DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 
@@ -231,6 +232,11 @@ def read_rows(
         )
     if on_estimate is not None and sizes:
         on_estimate(max(sizes[0] - 1, 0))
+    plan = [
+        (index, field, DATE if field in DATES else DECIMAL if field in DECIMALS else TEXT)
+        for index, field in enumerate(fields)
+        if field is not None
+    ]
     for number, values in enumerate(raw, start=2):
         if number > MAX_ROWS + 1:
             raise FileRefused(
@@ -238,34 +244,33 @@ def read_rows(
                 % {"max": f"{MAX_ROWS:,}".replace(",", ".")},
                 code="too_many_rows",
             )
-        if not any(_text(value) for value in values):
+        if not any(value.strip() if value.__class__ is str else value is not None
+                   for value in values):  # fmt: skip
             continue  # blank lines (Excel leaves them at the end)
         cells: dict[str, str] = {}
         formulas: set[str] = set()
         too_long: set[str] = set()
-        for field, value in zip(fields, values, strict=False):
-            if field is None:
-                continue
-            if isinstance(value, str):
+        width = len(values)
+        for index, field, kind in plan:
+            value = values[index] if index < width else None
+            if value.__class__ is str and value:
                 if len(value) > MAX_CELL:
                     too_long.add(field)
                     cells[field] = ""
                     continue
-                if value[:1] in FORMULA_STARTS and not PLAIN_NUMBER.match(value.strip()):
+                first = value[0]
+                if first in FORMULA_CHARACTERS and not PLAIN_NUMBER.match(value.strip()):
                     formulas.add(field)
                     cells[field] = ""
                     continue
-                if value.startswith(ESCAPED_STARTS):
+                if first == "'" and value[1:2] in FORMULA_CHARACTERS:
                     value = value[1:]  # our export's quoting of text (core.exports.safe_cell)
-                    if field not in DATES and field not in DECIMALS:
-                        cells[field] = value.strip()
-                        continue
-            if field in DATES:
+            if kind is TEXT:
+                cells[field] = value.strip() if value.__class__ is str else _text(value)
+            elif kind is DATE:
                 cells[field] = _date(value)
-            elif field in DECIMALS:
-                cells[field] = _decimal(value)
             else:
-                cells[field] = _text(value)
+                cells[field] = _decimal(value)
         yield Row(number, cells, formulas, too_long)
 
 
