@@ -49,6 +49,8 @@ EXCEL_LAST_SERIAL = 200_000  # a serial number beyond the year 2400 is no date
 # run as a formula ("'+31612345678"): the import takes the text back without it, so export ->
 # edit -> import is lossless. A cell that starts with the formula character itself is refused.
 FORMULA_CHARACTERS = frozenset(FORMULA_STARTS)
+# A cell starting with one of these needs a closer look (a formula, or our export's quoting).
+SPECIAL_STARTS = FORMULA_CHARACTERS | {"'"}
 TEXT, DATE, DECIMAL = "text", "date", "decimal"  # how a column's cells are read
 XML_ROW = re.compile(rb"<(?:\w+:)?row[ >]")
 DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
@@ -218,9 +220,9 @@ def read_rows(
     does not name the import's columns, or has a BSN column where the tenant records no BSN
     (the column is refused as a whole, so not one number of it is read). `on_estimate` hears
     about how many rows follow the header, before the first is read (for the progress bar)."""
-    kind = detect_format(data, file_name)
+    file_kind = detect_format(data, file_name)
     sizes: list[int] = []
-    raw = _xlsx_rows(data, sizes) if kind == "xlsx" else _csv_rows(data, sizes)
+    raw = _xlsx_rows(data, sizes) if file_kind == "xlsx" else _csv_rows(data, sizes)
     header = next(raw, None)
     if header is None or not any(_text(cell) for cell in header):
         raise FileRefused(_("The file is empty."), code="empty")
@@ -237,6 +239,9 @@ def read_rows(
         for index, field in enumerate(fields)
         if field is not None
     ]
+    texts = [(index, field) for index, field, kind in plan if kind is TEXT]
+    dates = [(index, field) for index, field, kind in plan if kind is DATE]
+    numbers = [(index, field) for index, field, kind in plan if kind is DECIMAL]
     for number, values in enumerate(raw, start=2):
         if number > MAX_ROWS + 1:
             raise FileRefused(
@@ -244,34 +249,56 @@ def read_rows(
                 % {"max": f"{MAX_ROWS:,}".replace(",", ".")},
                 code="too_many_rows",
             )
-        if not any(value.strip() if value.__class__ is str else value is not None
-                   for value in values):  # fmt: skip
+        if file_kind == "csv":  # every cell is text: the common row is checked as a whole
+            if not "".join(values).strip():
+                continue  # blank lines
+            if (
+                len(values) >= len(fields)
+                and sum(map(len, values)) <= MAX_CELL
+                and SPECIAL_STARTS.isdisjoint({value[:1] for value in values})
+            ):
+                cells = {field: values[index].strip() for index, field in texts}
+                for index, field in dates:
+                    cells[field] = _date_text(values[index].strip())
+                for index, field in numbers:
+                    cells[field] = _decimal(values[index])
+                yield Row(number, cells, set(), set())
+                continue
+        elif not any(
+            value.strip() if value.__class__ is str else value is not None for value in values
+        ):
             continue  # blank lines (Excel leaves them at the end)
-        cells: dict[str, str] = {}
-        formulas: set[str] = set()
-        too_long: set[str] = set()
-        width = len(values)
-        for index, field, kind in plan:
-            value = values[index] if index < width else None
-            if value.__class__ is str and value:
-                if len(value) > MAX_CELL:
-                    too_long.add(field)
-                    cells[field] = ""
-                    continue
-                first = value[0]
-                if first in FORMULA_CHARACTERS and not PLAIN_NUMBER.match(value.strip()):
-                    formulas.add(field)
-                    cells[field] = ""
-                    continue
-                if first == "'" and value[1:2] in FORMULA_CHARACTERS:
-                    value = value[1:]  # our export's quoting of text (core.exports.safe_cell)
-            if kind is TEXT:
-                cells[field] = value.strip() if value.__class__ is str else _text(value)
-            elif kind is DATE:
-                cells[field] = _date(value)
-            else:
-                cells[field] = _decimal(value)
-        yield Row(number, cells, formulas, too_long)
+        yield _row(number, values, plan)
+
+
+def _row(number: int, values: list[Any], plan: list[tuple[int, str, str]]) -> Row:
+    """A row cell by cell: formulas and overlong cells noted (their text not kept), our
+    export's quoting taken off, dates and numbers read as the form takes them."""
+    cells: dict[str, str] = {}
+    formulas: set[str] = set()
+    too_long: set[str] = set()
+    width = len(values)
+    for index, field, kind in plan:
+        value = values[index] if index < width else None
+        if value.__class__ is str and value:
+            if len(value) > MAX_CELL:
+                too_long.add(field)
+                cells[field] = ""
+                continue
+            first = value[0]
+            if first in FORMULA_CHARACTERS and not PLAIN_NUMBER.match(value.strip()):
+                formulas.add(field)
+                cells[field] = ""
+                continue
+            if first == "'" and value[1:2] in FORMULA_CHARACTERS:
+                value = value[1:]  # our export's quoting of text (core.exports.safe_cell)
+        if kind is TEXT:
+            cells[field] = value.strip() if value.__class__ is str else _text(value)
+        elif kind is DATE:
+            cells[field] = _date(value)
+        else:
+            cells[field] = _decimal(value)
+    return Row(number, cells, formulas, too_long)
 
 
 def check_header(data: bytes, file_name: str, *, bsn_allowed: bool) -> None:
