@@ -112,12 +112,28 @@ def _csv_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     csv.field_size_limit(MAX_CELL * 20)  # a longer cell is refused below, not read whole
+    # Line by line out of the text: a StringIO would hold a second copy of it, four bytes a
+    # character. Only a file with nothing but old Mac line ends ("\r") needs one.
+    lines = _lines(text) if "\n" in text else io.StringIO(text, newline="")
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        yield from csv.reader(lines, delimiter=delimiter)
     except csv.Error:
         raise FileRefused(
             _("The file is not a valid CSV file (a cell is too long or unclosed)."), code="csv"
         ) from None
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of a text, each with its line end (the csv module joins the lines of a
+    quoted cell itself)."""
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        if stop == -1:
+            yield text[start:]
+            return
+        yield text[start : stop + 1]
+        start = stop + 1
 
 
 def _xlsx_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
