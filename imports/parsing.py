@@ -92,10 +92,8 @@ def detect_format(data: bytes, file_name: str) -> str:
 def _decode(data: bytes) -> str:
     if b"\x00" in data[:SNIFF_BYTES]:
         raise FileRefused(_("This file is not a CSV or Excel file."), code="binary")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # with or without a byte-order mark (no copy of it)
     except UnicodeDecodeError:
         pass
     try:

@@ -213,8 +213,10 @@ def _terms_today(employee: Employee, today: date) -> EmploymentTerms | None:
     return current[-1] if current else (terms[0] if terms else None)
 
 
-def _number_key(row: Row) -> tuple[str, str]:
-    return (row.cells.get("employer", "").casefold(), row.cells.get("personnel_number", ""))
+def _number_key(row: Row) -> str:
+    """A personnel number with its employer's name, as one string (one object per row to keep
+    in Doubles, not three)."""
+    return f"{row.cells.get('employer', '').casefold()}\x1f{row.cells.get('personnel_number', '')}"
 
 
 class Doubles:
@@ -226,7 +228,7 @@ class Doubles:
     def __init__(self, known: set[int] | None = None) -> None:
         self.known = known or set()
         self.first_key: dict[str, int] = {}
-        self.first_number: dict[tuple[str, str], int] = {}
+        self.first_number: dict[str, int] = {}
         self.late: dict[int, set[str]] = {}  # first rows found doubled after they were checked
         self.rows: set[int] = set(self.known)
 
