@@ -39,6 +39,26 @@ def normalise_postcode(value: str) -> str:
     return f"{match.group(1)}{match.group(2).upper()}"
 
 
+def phone_e164(value: str) -> str | None:
+    """A phone number as it is stored (E.164, "+31612345678"), Dutch when it has no country
+    code; None when it is no valid number. The employee form's rule (and the import's)."""
+    try:
+        number = phonenumbers.parse(value, "NL")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def birth_date_range(today: date) -> tuple[date, date]:
+    """The birth dates the employee form accepts: between OLDEST_AGE and YOUNGEST_AGE years
+    ago."""
+    return today.replace(year=today.year - OLDEST_AGE), today.replace(
+        year=today.year - YOUNGEST_AGE
+    )
+
+
 def compact_bsn(value: str) -> str:
     """Digits only, padded to nine ("1234567.82" -> "123456782"); empty stays empty (stdnum's
     compact would make "000000000" of it, which even passes the eleven test)."""
@@ -234,22 +254,15 @@ class EmployeeForm(forms.ModelForm):
         value = self.cleaned_data["phone"].strip()
         if not value:
             return ""
-        try:
-            number = phonenumbers.parse(value, "NL")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+        number = phone_e164(value)
+        if number is None:
             raise forms.ValidationError(_("Enter a valid phone number."))
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return number
 
     def clean_birth_date(self) -> date:
         born: date = self.cleaned_data["birth_date"]
-        today = timezone.localdate()
-        if (
-            not today.replace(year=today.year - OLDEST_AGE)
-            <= born
-            <= today.replace(year=today.year - YOUNGEST_AGE)
-        ):
+        oldest, youngest = birth_date_range(timezone.localdate())
+        if not oldest <= born <= youngest:
             raise forms.ValidationError(
                 _("Enter a birth date between %(oldest)s and %(youngest)s years ago.")
                 % {"oldest": OLDEST_AGE, "youngest": YOUNGEST_AGE}

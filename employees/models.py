@@ -233,8 +233,12 @@ class EmploymentTerms(TenantOwned):
 
     @property
     def part_time_factor(self) -> Decimal:
-        factor = self.contract_hours / self.full_time_hours
-        return min(Decimal("1.000"), factor).quantize(Decimal("0.001"))
+        return self.factor(self.contract_hours, self.full_time_hours)
+
+    @staticmethod
+    def factor(contract_hours: Decimal, full_time_hours: Decimal) -> Decimal:
+        """Contract hours / full-time hours, at most 1, to three decimals."""
+        return min(Decimal("1.000"), contract_hours / full_time_hours).quantize(Decimal("0.001"))
 
     def audit_subject_key(self) -> uuid.UUID | None:
         return Employee.unscoped.filter(pk=self.employee_id).values_list("key", flat=True).first()

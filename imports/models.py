@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,12 @@ class ImportStatus(models.TextChoices):
 
 
 RUNNING = {ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.COMMITTING}
+MARKER = 2  # where an outcome has its marker (see EmployeeImport.outcomes)
+
+
+def in_new_department(outcome: list[Any]) -> bool:
+    """Whether a row of the preview is placed in a department the import would add."""
+    return len(outcome) > MARKER
 
 
 class EmployeeImport(TenantOwned):
@@ -55,11 +62,21 @@ class EmployeeImport(TenantOwned):
     # Refused rows with their reasons per column (sealed: a reason may quote a cell).
     refusals_sealed = models.BinaryField(null=True, editable=False)
     refusals_json = SealedText("refusals_sealed")
-    # Every row's outcome as [row number, "new" | "update" | "unchanged" | "refused"].
+    # Every row's outcome as [row number, "new" | "update" | "unchanged" | "refused"], with a
+    # third element "new-department" for a row placed in a department the import would add.
     outcomes_sealed = models.BinaryField(null=True, editable=False)
     outcomes_json = SealedText("outcomes_sealed")
     committed_at = models.DateTimeField(null=True, blank=True)
     skipped_refused = models.BooleanField(default=False)
+    # Rows whose key, or personnel number for its employer, the file holds more than once (row
+    # numbers only): the commit refuses them without reading the file twice.
+    duplicate_rows = models.JSONField(default=list, blank=True)
+    # Departments the file names that do not exist yet and that the uploader may add, as
+    # [employer name, "Productie/Inpak"] (sealed: names are the customer's); added on commit
+    # only if the person chose so (add_departments), else their rows are refused.
+    missing_departments_sealed = models.BinaryField(null=True, editable=False)
+    missing_departments_json = SealedText("missing_departments_sealed")
+    add_departments = models.BooleanField(default=False)
 
     class Meta(TenantOwned.Meta):
         verbose_name = _("employee import")
@@ -84,6 +101,14 @@ class EmployeeImport(TenantOwned):
     @property
     def outcomes(self) -> list[list[Any]]:
         return json.loads(self.outcomes_json or "[]")
+
+    @property
+    def missing_departments(self) -> list[list[str]]:
+        return json.loads(self.missing_departments_json or "[]")
+
+    def rows_in_new_departments(self) -> Counter[str]:
+        """Per outcome (new, update), the rows placed in a department the import would add."""
+        return Counter(outcome[1] for outcome in self.outcomes if in_new_department(outcome))
 
     @property
     def committed(self) -> bool:

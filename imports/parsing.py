@@ -9,9 +9,11 @@ cannot be read as such a sheet is refused as a whole with a message that names n
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -43,6 +45,15 @@ XLSX_MAGIC = b"PK\x03\x04"
 PLAIN_NUMBER = re.compile(r"^[+-][\d\s().,]*$")
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_LAST_SERIAL = 200_000  # a serial number beyond the year 2400 is no date
+# Our exports (core.exports.safe_cell) put an apostrophe before a text that a spreadsheet would
+# run as a formula ("'+31612345678"): the import takes the text back without it, so export ->
+# edit -> import is lossless. A cell that starts with the formula character itself is refused.
+FORMULA_CHARACTERS = frozenset(FORMULA_STARTS)
+# A cell starting with one of these needs a closer look (a formula, or our export's quoting).
+SPECIAL_STARTS = FORMULA_CHARACTERS | {"'"}
+TEXT, DATE, DECIMAL = "text", "date", "decimal"  # how a column's cells are read
+XML_ROW = re.compile(rb"<(?:\w+:)?row[ >]")
+DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 
 
 class FileRefused(ValidationError):
@@ -55,7 +66,6 @@ class Row:
     cells: dict[str, str]  # field name -> text as the form takes it
     formulas: set[str]  # fields whose cell was a formula (its text is not kept)
     too_long: set[str]
-    original: list[str]  # the cells as uploaded, for the refused-rows report
 
 
 def _normal(header: Any) -> str:
@@ -82,10 +92,8 @@ def detect_format(data: bytes, file_name: str) -> str:
 def _decode(data: bytes) -> str:
     if b"\x00" in data[:SNIFF_BYTES]:
         raise FileRefused(_("This file is not a CSV or Excel file."), code="binary")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # with or without a byte-order mark (no copy of it)
     except UnicodeDecodeError:
         pass
     try:
@@ -96,20 +104,37 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
-def _csv_rows(data: bytes) -> Iterator[list[Any]]:
+def _csv_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
     text = _decode(data)
+    sizes.append(text.count("\n"))  # lines, less the header, plus a last one without a break
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     csv.field_size_limit(MAX_CELL * 20)  # a longer cell is refused below, not read whole
+    # Line by line out of the text: a StringIO would hold a second copy of it, four bytes a
+    # character. Only a file with nothing but old Mac line ends ("\r") needs one.
+    lines = _lines(text) if "\n" in text else io.StringIO(text, newline="")
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        yield from csv.reader(lines, delimiter=delimiter)
     except csv.Error:
         raise FileRefused(
             _("The file is not a valid CSV file (a cell is too long or unclosed)."), code="csv"
         ) from None
 
 
-def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+def _lines(text: str) -> Iterator[str]:
+    """The lines of a text, each with its line end (the csv module joins the lines of a
+    quoted cell itself)."""
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        if stop == -1:
+            yield text[start:]
+            return
+        yield text[start : stop + 1]
+        start = stop + 1
+
+
+def _xlsx_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
     # A damaged workbook fails anywhere in zipfile, zlib, the XML parser or openpyxl, and with
     # any of their exceptions: each is the same answer to the person, a file we cannot read.
     refused = FileRefused(_("This file is not a valid Excel workbook."), code="not_xlsx")
@@ -119,6 +144,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         raise refused from None
     try:
         sheet = workbook.worksheets[0]
+        sizes.append(sheet.max_row or _count_xml_rows(data, sheet._worksheet_path))
         for values in sheet.iter_rows(values_only=True):
             yield list(values)
     except FileRefused:
@@ -129,7 +155,23 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         workbook.close()
 
 
+def _count_xml_rows(data: bytes, path: str) -> int:
+    """The rows of a worksheet that states no dimension (as openpyxl's write-only mode saves
+    it), counted in its XML without parsing it: an estimate for the progress bar."""
+    count, tail = 0, b""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(path) as sheet:
+        while chunk := sheet.read(1 << 20):
+            buffer = tail + chunk
+            # A tag inside the overlap was counted with the previous chunk; one cut by the
+            # chunk's end is counted now.
+            count += sum(1 for m in XML_ROW.finditer(buffer) if m.end() > len(tail))
+            tail = buffer[-16:]
+    return count
+
+
 def _text(value: Any) -> str:
+    if isinstance(value, str):  # every CSV cell, most workbook cells
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -153,8 +195,12 @@ def _date(value: Any) -> str:
         and 0 < value < EXCEL_LAST_SERIAL
     ):
         return (EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
-    text = _text(value)
-    match = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text)
+    return _date_text(_text(value))
+
+
+@functools.lru_cache(maxsize=16384)  # a sheet repeats its dates (start dates, birth dates)
+def _date_text(text: str) -> str:
+    match = DUTCH_DATE.fullmatch(text)
     if match:
         day, month, year = (int(part) for part in match.groups())
         try:
@@ -177,20 +223,20 @@ def _decimal(value: Any) -> str:
     return text
 
 
-def _is_formula(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and value[:1] in FORMULA_STARTS
-        and not PLAIN_NUMBER.match(value.strip())
-    )
-
-
-def read_rows(data: bytes, file_name: str, *, bsn_allowed: bool) -> Iterator[Row]:
+def read_rows(
+    data: bytes,
+    file_name: str,
+    *,
+    bsn_allowed: bool,
+    on_estimate: Callable[[int], None] | None = None,
+) -> Iterator[Row]:
     """The data rows of the sheet, streamed; FileRefused before the first row if the header
     does not name the import's columns, or has a BSN column where the tenant records no BSN
-    (the column is refused as a whole, so not one number of it is read)."""
-    kind = detect_format(data, file_name)
-    raw = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+    (the column is refused as a whole, so not one number of it is read). `on_estimate` hears
+    about how many rows follow the header, before the first is read (for the progress bar)."""
+    file_kind = detect_format(data, file_name)
+    sizes: list[int] = []
+    raw = _xlsx_rows(data, sizes) if file_kind == "xlsx" else _csv_rows(data, sizes)
     header = next(raw, None)
     if header is None or not any(_text(cell) for cell in header):
         raise FileRefused(_("The file is empty."), code="empty")
@@ -200,6 +246,16 @@ def read_rows(data: bytes, file_name: str, *, bsn_allowed: bool) -> Iterator[Row
             _("This environment records no BSN: remove the BSN column from the file."),
             code="bsn",
         )
+    if on_estimate is not None and sizes:
+        on_estimate(max(sizes[0] - 1, 0))
+    plan = [
+        (index, field, DATE if field in DATES else DECIMAL if field in DECIMALS else TEXT)
+        for index, field in enumerate(fields)
+        if field is not None
+    ]
+    texts = [(index, field) for index, field, kind in plan if kind is TEXT]
+    dates = [(index, field) for index, field, kind in plan if kind is DATE]
+    numbers = [(index, field) for index, field, kind in plan if kind is DECIMAL]
     for number, values in enumerate(raw, start=2):
         if number > MAX_ROWS + 1:
             raise FileRefused(
@@ -207,31 +263,56 @@ def read_rows(data: bytes, file_name: str, *, bsn_allowed: bool) -> Iterator[Row
                 % {"max": f"{MAX_ROWS:,}".replace(",", ".")},
                 code="too_many_rows",
             )
-        if not any(_text(value) for value in values):
-            continue  # blank lines (Excel leaves them at the end)
-        cells: dict[str, str] = {}
-        formulas: set[str] = set()
-        too_long: set[str] = set()
-        original = [_text(value)[:MAX_CELL] for value in values]
-        for index, value in enumerate(values[: len(fields)]):
-            field = fields[index]
-            if field is None:
+        if file_kind == "csv":  # every cell is text: the common row is checked as a whole
+            if not "".join(values).strip():
+                continue  # blank lines
+            if (
+                len(values) >= len(fields)
+                and sum(map(len, values)) <= MAX_CELL
+                and SPECIAL_STARTS.isdisjoint({value[:1] for value in values})
+            ):
+                cells = {field: values[index].strip() for index, field in texts}
+                for index, field in dates:
+                    cells[field] = _date_text(values[index].strip())
+                for index, field in numbers:
+                    cells[field] = _decimal(values[index])
+                yield Row(number, cells, set(), set())
                 continue
-            if isinstance(value, str) and len(value) > MAX_CELL:
+        elif not any(
+            value.strip() if value.__class__ is str else value is not None for value in values
+        ):
+            continue  # blank lines (Excel leaves them at the end)
+        yield _row(number, values, plan)
+
+
+def _row(number: int, values: list[Any], plan: list[tuple[int, str, str]]) -> Row:
+    """A row cell by cell: formulas and overlong cells noted (their text not kept), our
+    export's quoting taken off, dates and numbers read as the form takes them."""
+    cells: dict[str, str] = {}
+    formulas: set[str] = set()
+    too_long: set[str] = set()
+    width = len(values)
+    for index, field, kind in plan:
+        value = values[index] if index < width else None
+        if value.__class__ is str and value:
+            if len(value) > MAX_CELL:
                 too_long.add(field)
                 cells[field] = ""
-            elif _is_formula(value):
+                continue
+            first = value[0]
+            if first in FORMULA_CHARACTERS and not PLAIN_NUMBER.match(value.strip()):
                 formulas.add(field)
                 cells[field] = ""
-            elif isinstance(value, str) and value[:2] in {f"'{c}" for c in FORMULA_STARTS}:
-                cells[field] = value[1:].strip()  # our export's quoting of text (core.exports)
-            elif field in DATES:
-                cells[field] = _date(value)
-            elif field in DECIMALS:
-                cells[field] = _decimal(value)
-            else:
-                cells[field] = _text(value)
-        yield Row(number, cells, formulas, too_long, original)
+                continue
+            if first == "'" and value[1:2] in FORMULA_CHARACTERS:
+                value = value[1:]  # our export's quoting of text (core.exports.safe_cell)
+        if kind is TEXT:
+            cells[field] = value.strip() if value.__class__ is str else _text(value)
+        elif kind is DATE:
+            cells[field] = _date(value)
+        else:
+            cells[field] = _decimal(value)
+    return Row(number, cells, formulas, too_long)
 
 
 def check_header(data: bytes, file_name: str, *, bsn_allowed: bool) -> None:

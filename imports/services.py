@@ -8,17 +8,30 @@ nothing), keyed by our unique key with the four situations of seed 002:
 | (empty) | update/bijwerken| refused: the employee is not known yet           |
 | (empty) | new/nieuw       | a new employee                                   |
 
-Every row passes the employee form's rules (imports/forms.py ImportRowForm) and the same
-scope rule as employees/services.py save_employee; the writes follow save_employee too (dated
-EmploymentTerms, the BSN sealed with its blind index, only where the tenant allows one), but
-set-based: rows are read, checked and written per batch with a constant number of queries.
+Every row passes the employee form's rules (imports/forms.py: FastRowCheck, and
+ImportRowForm for any row it is not sure of) and the same scope rule as employees/services.py
+save_employee; the writes follow save_employee too (dated EmploymentTerms, the BSN sealed with
+its blind index, only where the tenant allows one), but set-based (imports/writing.py): the
+file is read once per step (preview, commit), and each batch of rows is checked and written
+with a constant number of queries.
+
+- Departments: a path such as "Productie/Inpak". One that does not exist yet is listed in the
+  preview if the uploader may add it (under an employer, or a department, in their scope) and
+  added on commit only if they choose so; without that choice its rows are refused.
+- Hours: empty cells keep an employee's hours on an update; a new employee gets the employer's
+  full-time week (Employer.full_time_hours), and works it whole when the contract hours are
+  empty too. Changed hours apply from today, as a new row of the dated terms.
 """
 
 from __future__ import annotations
 
+import bisect
+import copy
+import functools
 import hashlib
 import json
 import uuid
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,11 +43,12 @@ from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Prefetch
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.codes import Action
-from audit.events import build_event, record_changes, record_event
+from audit.events import RequestAudit, begin_request, end_request, record_event
 from auth2fa.models import User
 from core.statistics import analyze
 from core.tenancy import all_tenants, tenant_scope
@@ -44,9 +58,10 @@ from domains.visibility import access_of
 from employees.exports import columns, department_paths
 from employees.models import Employee, EmploymentTerms, Gender
 from employees.selectors import placement_choices, visible_employees
-from imports.forms import ImportRowForm
+from imports.forms import FastRowCheck, ImportRowForm
 from imports.models import EmployeeImport, ImportStatus
 from imports.parsing import DATES, FIELDS, FileRefused, Row, check_header, read_rows
+from imports.writing import WRITTEN, BulkWriter
 
 BATCH = 1000
 # From this many new or changed employees on, the commit refreshes the planner's statistics of
@@ -54,34 +69,46 @@ BATCH = 1000
 # until autovacuum comes by.
 ANALYZE_FROM_ROWS = 500
 NEW, UPDATE, UNCHANGED, REFUSED = "new", "update", "unchanged", "refused"
+STATUSES = [NEW, UPDATE, UNCHANGED, REFUSED]
+STATUS_CODES = {status: code for code, status in enumerate(STATUSES)}
 UPDATE_WORDS = {"update", "bijwerken"}
 NEW_WORDS = {"new", "nieuw"}
-# The employee's own columns that an update overwrites (as the employee form saves them).
-WRITTEN = [
-    "personnel_number", "initials", "first_name", "surname_prefix", "surname", "birth_date",
-    "gender", "postcode", "email", "phone", "employer_id", "department_id", "employment_start",
-    "employment_end",
-]  # fmt: skip
+# Marks a row of the preview placed in a department the import would add (third element of
+# an outcome): without the person's consent to add departments it is refused.
+IN_NEW_DEPARTMENT = "new-department"
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
-    row: Row
+    number: int  # the row's number in the sheet
     status: str
     reasons: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
-    form: ImportRowForm | None = None
+    values: dict[str, Any] | None = None  # cleaned, as the employee form cleans them
+    employee: Employee | None = None  # the employee an update overwrites (locked in a commit)
     hours_changed: bool = False
     bsn_changed: bool = False
     changed_fields: list[str] = field(default_factory=list)  # names only, for the audit trail
+    # Placed in a department that does not exist yet: (employer id, path casefolded).
+    new_department: tuple[int, str] | None = None
+
+
+def _path_parts(path: str) -> list[str]:
+    return [part.strip() for part in path.strip().strip("/").split("/")]
 
 
 class _Context:
-    """What every row is checked against, read once per import."""
+    """What every row is checked against, read once per import.
 
-    def __init__(self, by: User) -> None:
+    `plan_departments`: a department path that does not exist yet but may be added by this
+    user (under an employer, or a department, in their scope) is noted in `missing` and the
+    row passes (the preview); otherwise such a row is refused (a commit without consent; with
+    consent the departments exist by the time the rows are checked)."""
+
+    def __init__(self, by: User, *, plan_departments: bool = False) -> None:
         self.by = by
         self.tenant = by.tenant
         self.today = timezone.localdate()
+        self.plan_departments = plan_departments
         employers, departments = placement_choices(by)
         self.employers = list(employers)
         self.employer_by_name = {e.name.casefold(): e for e in self.employers}
@@ -99,6 +126,9 @@ class _Context:
             departments={str(d.pk): d for d in self.placeable.values()},
             bsn_allowed=self.tenant.bsn_allowed,
         )
+        self.fast = FastRowCheck(today=self.today, bsn_allowed=self.tenant.bsn_allowed)
+        # Departments this import would add: (employer id, path casefolded) -> (employer, path).
+        self.missing: dict[tuple[int, str], tuple[Any, str]] = {}
         self.genders: dict[str, str] = {}
         self.headers: dict[str, str] = dict(zip(FIELDS, columns(with_bsn=True), strict=True))
         for language in ("en", "nl"):
@@ -119,7 +149,53 @@ class _Context:
             department.path.startswith(path) for path in self.scope_paths
         )
 
+    def may_add_under(self, employer: Any, parent_path: str | None) -> bool:
+        """A department may be added by this user at the top of an employer in their scope, or
+        under an open department in their scope (or one this import adds there)."""
+        if parent_path is None:
+            return employer.pk in self.scope_employers
+        key = (employer.pk, parent_path.casefold())
+        return key in self.placeable or key in self.missing
 
+    def department(
+        self, employer: Any, path: str
+    ) -> tuple[Any, str | None, tuple[int, str] | None]:
+        """The department a path names: (department, reason it cannot be used, the key of the
+        department to be added)."""
+        parts = _path_parts(path)
+        found = self.placeable.get((employer.pk, "/".join(parts).casefold()))
+        if found is not None:
+            return found, None, None
+        if (employer.pk, "/".join(parts).casefold()) in self.existing_paths:
+            return None, _scope_message(), None
+        if not all(parts) or any(len(part) > DEPARTMENT_NAME_LENGTH for part in parts):
+            return None, _("Unknown department."), None
+        # The nearest level that exists; every level below it is to be added.
+        depth = len(parts) - 1
+        while (
+            depth and (employer.pk, "/".join(parts[:depth]).casefold()) not in self.existing_paths
+        ):
+            depth -= 1
+        parent = "/".join(parts[:depth]) if depth else None
+        if not self.may_add_under(employer, parent):
+            return None, _("Unknown department, and you cannot add departments there."), None
+        if not self.plan_departments:
+            return None, _("This department does not exist yet: choose to add the missing "
+                           "departments, or correct the path."), None  # fmt: skip
+        for level in range(depth + 1, len(parts) + 1):
+            name = "/".join(parts[:level])
+            self.missing.setdefault((employer.pk, name.casefold()), (employer, name))
+        return None, None, (employer.pk, "/".join(parts).casefold())
+
+
+DEPARTMENT_NAME_LENGTH = 200  # Department.name's max_length
+
+
+def _scope_message() -> str:
+    return _("You can only place employees within your own employers and departments.")
+
+
+@functools.lru_cache(maxsize=16384)
 def _as_date(text: str) -> date | str:
     try:
         return date.fromisoformat(text) if len(text) == len("2026-01-31") else text
@@ -128,6 +204,8 @@ def _as_date(text: str) -> date | str:
 
 
 def _parse_key(text: str) -> uuid.UUID | None:
+    if not text:
+        return None
     try:
         return uuid.UUID(text)
     except ValueError:
@@ -140,8 +218,56 @@ def _terms_today(employee: Employee, today: date) -> EmploymentTerms | None:
     return current[-1] if current else (terms[0] if terms else None)
 
 
-def _number_key(row: Row) -> tuple[str, str]:
-    return (row.cells.get("employer", "").casefold(), row.cells.get("personnel_number", ""))
+def _number_key(row: Row) -> str:
+    """A personnel number with its employer's name, as one string (one object per row to keep
+    in Doubles, not three)."""
+    return f"{row.cells.get('employer', '').casefold()}\x1f{row.cells.get('personnel_number', '')}"
+
+
+class Doubles:
+    """Keys, and personnel numbers of an employer, that the file holds more than once: every
+    row holding one is refused. A preview finds them in its one pass over the file (the later
+    rows at once, the first one when its twin turns up: `late`); a commit is told the rows the
+    preview found (the same file, by its hash), so it writes nothing it would refuse later."""
+
+    def __init__(self, known: set[int] | None = None) -> None:
+        self.known = known or set()
+        self.first_key: dict[str, int] = {}
+        self.first_number: dict[str, int] = {}
+        self.late: dict[int, set[str]] = {}  # first rows found doubled after they were checked
+        self.rows: set[int] = set(self.known)
+
+    def see(self, row: Row) -> set[str]:
+        """What of this row (key, number) an earlier row held too."""
+        doubled: set[str] = set()
+        key = row.cells.get("key", "").casefold()
+        if key:
+            first = self.first_key.setdefault(key, row.number)
+            if first != row.number:
+                doubled.add("key")
+                self._late(first, "key")
+        if row.cells.get("personnel_number"):
+            first = self.first_number.setdefault(_number_key(row), row.number)
+            if first != row.number:
+                doubled.add("personnel_number")
+                self._late(first, "personnel_number")
+        if doubled:
+            self.rows.add(row.number)
+        return doubled
+
+    def _late(self, first: int, what: str) -> None:
+        if first not in self.known:
+            self.late.setdefault(first, set()).add(what)
+        self.rows.add(first)
+
+
+def doubled_reason(context_header: Callable[[str | None], str], what: str) -> tuple[str, str]:
+    if what == "key":
+        return (context_header("key"), _("This key appears more than once in the file."))
+    return (
+        context_header("personnel_number"),
+        _("This personnel number appears more than once for this employer in the file."),
+    )
 
 
 def evaluate(
@@ -150,63 +276,70 @@ def evaluate(
     *,
     by: User,
     lock: bool = False,
-    on_total: Callable[[int], None] | None = None,
+    doubles: Doubles | None = None,
+    context: _Context | None = None,
+    on_estimate: Callable[[int], None] | None = None,
 ) -> Iterator[list[Outcome]]:
-    """Every row of the file with its outcome, per batch. Raises FileRefused (before any row)
-    for a file that cannot be imported as a whole. `lock`: lock the employees to be updated
-    (the commit, inside its transaction)."""
-    bsn_allowed = by.tenant.bsn_allowed
-    context = _Context(by)
-    # First pass: what the file holds twice (a key, or a personnel number of an employer).
-    keys: Counter[str] = Counter()
-    numbers: Counter[tuple[str, str]] = Counter()
-    total = 0
-    for row in read_rows(data, file_name, bsn_allowed=bsn_allowed):
-        total += 1
-        if row.cells.get("key"):
-            keys[row.cells["key"].casefold()] += 1
-        if row.cells.get("personnel_number"):
-            numbers[_number_key(row)] += 1
-    if on_total is not None:
-        on_total(total)
-    doubled_keys = {key for key, count in keys.items() if count > 1}
-    doubled_numbers = {number for number, count in numbers.items() if count > 1}
+    """Every row of the file with its outcome, per batch, in one pass. Raises FileRefused
+    (before any row) for a file that cannot be imported as a whole. `lock`: lock the
+    employees to be updated (the commit, inside its transaction). `doubles`: what the file
+    holds twice (see Doubles)."""
+    context = context or _Context(by)
+    doubles = doubles if doubles is not None else Doubles()
     batch: list[Row] = []
-    for row in read_rows(data, file_name, bsn_allowed=bsn_allowed):
+    rows = read_rows(data, file_name, bsn_allowed=by.tenant.bsn_allowed, on_estimate=on_estimate)
+    for row in rows:
         batch.append(row)
         if len(batch) == BATCH:
-            yield _evaluate_batch(batch, context, doubled_keys, doubled_numbers, lock)
+            yield _evaluate_batch(batch, context, doubles, lock)
             batch = []
     if batch:
-        yield _evaluate_batch(batch, context, doubled_keys, doubled_numbers, lock)
+        yield _evaluate_batch(batch, context, doubles, lock)
 
 
 def _evaluate_batch(
-    rows: list[Row],
-    context: _Context,
-    doubled_keys: set[str],
-    doubled_numbers: set[tuple[str, str]],
-    lock: bool,
+    rows: list[Row], context: _Context, doubles: Doubles, lock: bool
 ) -> list[Outcome]:
+    """One batch: three queries whatever its size (the employees its keys name, with their
+    terms; the personnel numbers it uses that are taken)."""
     by = context.by
     keys = {key for row in rows if (key := _parse_key(row.cells.get("key", "")))}
-    # Only employees this user may edit: another tenant's key, or one outside the scope, is
-    # answered exactly as a key that does not exist.
-    editable = visible_employees(by, Perm.EMPLOYEE_EDIT).filter(key__in=keys)
-    if lock:
-        editable = editable.select_for_update(of=("self",))
-    terms = Prefetch("terms", queryset=EmploymentTerms.unscoped.all())
-    existing = {e.key: e for e in editable.prefetch_related(terms)}
-    wanted = {row.cells.get("personnel_number", "") for row in rows} - {""}
+    existing: dict[uuid.UUID, Employee] = {}
+    if keys:
+        # Only employees this user may edit: another tenant's key, or one outside the scope,
+        # is answered exactly as a key that does not exist. The keys go as one array
+        # parameter (a thousand placeholders cost more to bind than the query to run).
+        in_batch = RawSQL("SELECT unnest(%s::uuid[])", (list(keys),))
+        editable = visible_employees(by, Perm.EMPLOYEE_EDIT).filter(key__in=in_batch)
+        if lock:
+            editable = editable.select_for_update(of=("self",))
+        terms = Prefetch("terms", queryset=EmploymentTerms.unscoped.all())
+        existing = {e.key: e for e in editable.prefetch_related(terms)}
+    wanted = {row.cells.get("personnel_number", "").strip() for row in rows} - {""}
     taken = {
         (employer_id, number): pk
         for employer_id, number, pk in Employee.unscoped.filter(
-            tenant_id=by.tenant_id, personnel_number__in=wanted
+            tenant_id=by.tenant_id,
+            personnel_number__in=RawSQL("SELECT unnest(%s::text[])", (list(wanted),)),
         ).values_list("employer_id", "personnel_number", "pk")
     }
-    return [
-        _evaluate_row(row, context, existing, taken, doubled_keys, doubled_numbers) for row in rows
-    ]
+    return [_evaluate_row(row, context, existing, taken, doubles) for row in rows]
+
+
+def _hours(data: dict[str, Any], employer: Any, current: EmploymentTerms | None) -> None:
+    """Empty hours cells: an update keeps the hours it has (as an empty BSN cell keeps the
+    BSN); a new employee gets the employer's full-time week, and works it whole when the
+    contract hours are empty too (part-time factor 1, the model's default)."""
+    if data["full_time_hours"] == "":
+        if current is not None:
+            data["full_time_hours"] = str(current.full_time_hours)
+        elif employer is not None:
+            data["full_time_hours"] = str(employer.full_time_hours)
+    if data["contract_hours"] == "":
+        if current is not None:
+            data["contract_hours"] = str(current.contract_hours)
+        else:
+            data["contract_hours"] = data["full_time_hours"]
 
 
 def _evaluate_row(
@@ -214,8 +347,7 @@ def _evaluate_row(
     context: _Context,
     existing: dict[uuid.UUID, Employee],
     taken: dict[tuple[int, str], int],
-    doubled_keys: set[str],
-    doubled_numbers: set[tuple[str, str]],
+    doubles: Doubles,
 ) -> Outcome:
     cells = row.cells
     reasons: list[tuple[str, str]] = []
@@ -225,10 +357,11 @@ def _evaluate_row(
     for name in sorted(row.too_long):
         reasons.append((header(name), _("This cell is too long.")))
 
-    key_text = cells.get("key", "")
-    key = _parse_key(key_text)
+    key = _parse_key(cells.get("key", ""))
     employee = existing.get(key) if key else None
-    reasons += _situation(row, context, employee, doubled_keys, doubled_numbers)
+    reasons += _situation(row, context, employee)
+    doubled = doubles.see(row) if row.number not in doubles.known else {"key"}
+    reasons += [doubled_reason(header, what) for what in sorted(doubled)]
 
     # Employer and department by name and path, within the user's scope.
     data: dict[str, Any] = {name: cells.get(name, "") for name in FIELDS}
@@ -238,97 +371,112 @@ def _evaluate_row(
     data["employer"] = str(employer.pk) if employer else ""
     if data.get("gender"):
         data["gender"] = context.genders.get(data["gender"].casefold(), data["gender"])
-    path = data["department"].strip("/").casefold()
+    path = data["department"]
     data["department"] = ""
-    if employer and path:
-        department = context.placeable.get((employer.pk, path))
-        if department is not None:
+    department, new_department, reason = None, None, None
+    if employer and path.strip().strip("/"):
+        department, reason, new_department = context.department(employer, path)
+        if reason:
+            reasons.append((header("department"), reason))
+        elif department is not None:
             data["department"] = str(department.pk)
-        elif (employer.pk, path) in context.existing_paths:
-            reasons.append(
-                (header("department"),
-                 _("You can only place employees within your own employers and departments."))
-            )  # fmt: skip
-        else:
-            reasons.append((header("department"), _("Unknown department.")))
 
-    # Snapshot of what is stored, before the form writes the row onto the instance.
-    before = {name: getattr(employee, name) for name in WRITTEN} if employee else {}
     current = _terms_today(employee, context.today) if employee else None
-    instance = employee or Employee(tenant_id=context.by.tenant_id)
+    _hours(data, employer, current)
+    values = context.fast.clean(
+        data, employer=employer, department=department,
+        instance_pk=employee.pk if employee else None, taken=taken,
+    )  # fmt: skip
+    if values is None:
+        # Not plainly valid: the employee form itself says why (or finds it valid after all).
+        values = _form_check(row, data, context, employee, taken, reasons)
+    if (
+        values is not None
+        and new_department is None
+        and reason is None
+        and not context.in_scope(values["employer"], values["department"])
+    ):
+        reasons.append((header("department"), _scope_message()))
+    if reasons or values is None:
+        return Outcome(row.number, REFUSED, reasons)
+    if employee is None:
+        return Outcome(row.number, NEW, values=values, new_department=new_department)
+    return _update_outcome(row, values, employee, current, new_department)
+
+
+def _form_check(
+    row: Row,
+    data: dict[str, Any],
+    context: _Context,
+    employee: Employee | None,
+    taken: dict[tuple[int, str], int],
+    reasons: list[tuple[str, str]],
+) -> dict[str, Any] | None:
+    """The row through the employee form: its cleaned values, or None with its reasons."""
+    instance = copy.copy(employee) if employee else Employee(tenant_id=context.by.tenant_id)
     form = ImportRowForm(
         data, instance=instance, fields=context.fields, bsn_allowed=context.tenant.bsn_allowed,
         taken=taken,
     )  # fmt: skip
-    if not form.is_valid():
-        for name, messages in form.errors.items():
-            texts = [str(message) for message in messages]
-            if name == "employer" and cells.get("employer"):
-                texts = [_("Unknown employer, or one outside your scope.")]
-            for text in texts:
-                reasons.append((header(name if name != "__all__" else None), text))
-    elif not context.in_scope(form.cleaned_data["employer"], form.cleaned_data["department"]):
-        reasons.append(
-            (header("department"),
-             _("You can only place employees within your own employers and departments."))
-        )  # fmt: skip
-    if reasons:
-        return Outcome(row, REFUSED, reasons)
-    if employee is None:
-        return Outcome(row, NEW, form=form)
-    hours = (form.cleaned_data["contract_hours"], form.cleaned_data["full_time_hours"])
+    if form.is_valid():
+        return form.cleaned_data
+    for name, messages in form.errors.items():
+        texts = [str(message) for message in messages]
+        if name == "employer" and row.cells.get("employer"):
+            texts = [_("Unknown employer, or one outside your scope.")]
+        for text in texts:
+            reasons.append((context.header(name if name != "__all__" else None), text))
+    return None
+
+
+def _update_outcome(
+    row: Row,
+    values: dict[str, Any],
+    employee: Employee,
+    current: EmploymentTerms | None,
+    new_department: tuple[int, str] | None,
+) -> Outcome:
+    """A valid row of a known employee: an update, or unchanged."""
+    hours = (values["contract_hours"], values["full_time_hours"])
     hours_changed = current is None or (current.contract_hours, current.full_time_hours) != hours
-    bsn = form.cleaned_data.get("bsn") or ""
+    bsn = values.get("bsn") or ""
     bsn_changed = bool(bsn) and bsn != employee.bsn
+    after = {name: values[name] for name in WRITTEN if name in values}
+    after["employer_id"] = values["employer"].pk
+    after["department_id"] = values["department"].pk if values["department"] else None
     changed = [
-        name.removesuffix("_id")
-        for name, value in before.items()
-        if getattr(employee, name) != value
+        name.removesuffix("_id") for name in WRITTEN if getattr(employee, name) != after[name]
     ]
+    if new_department is not None and "department" not in changed:
+        changed.append("department")
     if bsn_changed:
         changed.append("bsn")
     status = UPDATE if changed or hours_changed else UNCHANGED
     return Outcome(
-        row, status, form=form, hours_changed=hours_changed, bsn_changed=bsn_changed,
-        changed_fields=changed,
+        row.number, status, values=values, employee=employee, hours_changed=hours_changed,
+        bsn_changed=bsn_changed, changed_fields=changed, new_department=new_department,
     )  # fmt: skip
 
 
-def _situation(
-    row: Row,
-    context: _Context,
-    employee: Employee | None,
-    doubled_keys: set[str],
-    doubled_numbers: set[tuple[str, str]],
-) -> list[tuple[str, str]]:
-    """The four situations of seed 002, and keys or personnel numbers the file holds twice."""
+def _situation(row: Row, context: _Context, employee: Employee | None) -> list[tuple[str, str]]:
+    """The four situations of seed 002."""
     cells, header = row.cells, context.header
-    reasons: list[tuple[str, str]] = []
     action = cells.get("action", "").casefold()
     key_text = cells.get("key", "")
     if action not in UPDATE_WORDS | NEW_WORDS:
-        reasons.append(
-            (header("action"), _("The action must be update (bijwerken) or new (nieuw)."))
-        )
-    elif key_text and employee is None:
-        reasons.append((header("key"), _("Unknown key.")))
-    elif action in NEW_WORDS and employee is not None:
-        reasons.append((header("key"), _("This employee is already known: use update.")))
-    elif action in UPDATE_WORDS and not key_text:
-        reasons.append((header("key"), _("This employee is not known yet: use new.")))
-    if key_text and key_text.casefold() in doubled_keys:
-        reasons.append((header("key"), _("This key appears more than once in the file.")))
-    if cells.get("personnel_number") and _number_key(row) in doubled_numbers:
-        reasons.append(
-            (header("personnel_number"),
-             _("This personnel number appears more than once for this employer in the file."))
-        )  # fmt: skip
-    return reasons
+        return [(header("action"), _("The action must be update (bijwerken) or new (nieuw)."))]
+    if key_text and employee is None:
+        return [(header("key"), _("Unknown key."))]
+    if action in NEW_WORDS and employee is not None:
+        return [(header("key"), _("This employee is already known: use update."))]
+    if action in UPDATE_WORDS and not key_text:
+        return [(header("key"), _("This employee is not known yet: use new."))]
+    return []
 
 
 def _factor(contract: Decimal, full_time: Decimal) -> Decimal:
     """The part-time factor as the terms define it (EmploymentTerms.part_time_factor)."""
-    return EmploymentTerms(contract_hours=contract, full_time_hours=full_time).part_time_factor
+    return EmploymentTerms.factor(contract, full_time)
 
 
 def file_hash(data: bytes) -> str:
@@ -354,58 +502,103 @@ def start_import(*, by: User, file_name: str, data: bytes) -> EmployeeImport:
 def run_preview(employee_import: EmployeeImport) -> None:
     """Check every row and keep the outcome; nothing but the import itself is written."""
     by = employee_import.uploaded_by
-    EmployeeImport.objects.filter(pk=employee_import.pk).update(
+    pk = employee_import.pk
+    EmployeeImport.objects.filter(pk=pk).update(
         status=ImportStatus.CHECKING, started_at=timezone.now(), rows_done=0
     )
-    counts: Counter[str] = Counter()
-    refusals = []
-    outcomes = []
-    done = 0
+    refusals: dict[int, list[tuple[str, str]]] = {}
+    # Every row's outcome, compactly (100,000 small lists cost more memory than the rest of
+    # the preview): its number, and its status as an index into STATUSES.
+    numbers = array("l")
+    statuses = bytearray()
+    needs: dict[int, tuple[int, str]] = {}  # row -> the new department it is placed in
+    context = _Context(by, plan_departments=True)
+    doubles = Doubles()
 
-    def total(rows: int) -> None:
-        EmployeeImport.objects.filter(pk=employee_import.pk).update(rows_total=rows)
+    def estimate(rows: int) -> None:
+        EmployeeImport.objects.filter(pk=pk).update(rows_total=rows)
 
     try:
         for batch in evaluate(
-            employee_import.content, employee_import.file_name or "", by=by, on_total=total
-        ):
+            employee_import.content, employee_import.file_name or "", by=by, doubles=doubles,
+            context=context, on_estimate=estimate,
+        ):  # fmt: skip
             for outcome in batch:
-                counts[outcome.status] += 1
-                outcomes.append([outcome.row.number, outcome.status])
+                numbers.append(outcome.number)
+                statuses.append(STATUS_CODES[outcome.status])
+                if outcome.new_department is not None:
+                    needs[outcome.number] = outcome.new_department
                 if outcome.status == REFUSED:
-                    refusals.append({"row": outcome.row.number, "reasons": outcome.reasons})
-            done += len(batch)
-            EmployeeImport.objects.filter(pk=employee_import.pk).update(rows_done=done)
+                    refusals[outcome.number] = outcome.reasons
+            EmployeeImport.objects.filter(pk=pk).update(rows_done=len(numbers))
     except FileRefused as refused:
-        EmployeeImport.objects.filter(pk=employee_import.pk).update(
+        EmployeeImport.objects.filter(pk=pk).update(
             status=ImportStatus.FAILED, message=" ".join(refused.messages)[:500]
         )
         return
     except Exception:
         # Not left "checking" for ever: the page says so, and the error is logged by Celery.
-        EmployeeImport.objects.filter(pk=employee_import.pk).update(
+        EmployeeImport.objects.filter(pk=pk).update(
             status=ImportStatus.FAILED, message=_("This file could not be checked.")
         )
         raise
-    stored = EmployeeImport.objects.get(pk=employee_import.pk)
+    # The first of two rows with the same key or number was checked before its twin was read.
+    for number, doubled in doubles.late.items():
+        statuses[bisect.bisect_left(numbers, number)] = STATUS_CODES[REFUSED]
+        needs.pop(number, None)
+        reasons = refusals.setdefault(number, [])
+        reasons += [doubled_reason(context.header, what) for what in sorted(doubled)]
+    counts = {status: statuses.count(code) for status, code in STATUS_CODES.items()}
+    # The departments to add: those rows are placed in, and the levels above them.
+    needed = {
+        (employer_id, "/".join(path.split("/")[:level]))
+        for employer_id, path in needs.values()
+        for level in range(1, path.count("/") + 2)
+    }
+    stored = EmployeeImport.objects.get(pk=pk)
     stored.new_count, stored.update_count = counts[NEW], counts[UPDATE]
     stored.unchanged_count, stored.refused_count = counts[UNCHANGED], counts[REFUSED]
-    stored.refusals_json = json.dumps(refusals)
-    stored.outcomes_json = json.dumps(outcomes)
+    stored.rows_total = stored.rows_done = len(numbers)
+    stored.refusals_json = json.dumps(
+        [{"row": number, "reasons": refusals[number]} for number in sorted(refusals)]
+    )
+    marker = f',"{IN_NEW_DEPARTMENT}"'
+    stored.outcomes_json = "[{}]".format(  # as EmployeeImport.outcomes reads it
+        ",".join(
+            f'[{number},"{STATUSES[code]}"{marker if number in needs else ""}]'
+            for number, code in zip(numbers, statuses, strict=True)
+        )
+    )
+    stored.duplicate_rows = sorted(doubles.rows)
+    stored.missing_departments_json = json.dumps(
+        sorted([employer.name, path] for key, (employer, path) in context.missing.items()
+               if key in needed)
+    )  # fmt: skip
     stored.status = ImportStatus.PREVIEWED
     stored.save()
 
 
 def request_commit(
-    *, employee_import: EmployeeImport, by: User, file_hash_seen: str, skip_refused: bool
+    *,
+    employee_import: EmployeeImport,
+    by: User,
+    file_hash_seen: str,
+    skip_refused: bool,
+    add_departments: bool = False,
 ) -> None:
     """The person confirms the preview: checked at once, then written in the background. Only
-    one confirmation of a preview gets through (the status moves from previewed once)."""
+    one confirmation of a preview gets through (the status moves from previewed once).
+    `add_departments`: add the missing departments the preview listed; without it, the rows
+    placed in them are refused."""
     if employee_import.uploaded_by_id != by.pk:
         raise ValidationError(_("Only the person who uploaded the file can import it."))
     if file_hash_seen != employee_import.file_hash:
         raise ValidationError(_("This is not the file of this preview; upload it again."))
-    if employee_import.refused_count and not skip_refused:
+    add_departments = add_departments and bool(employee_import.missing_departments)
+    refused = employee_import.refused_count
+    if not add_departments:
+        refused += sum(employee_import.rows_in_new_departments().values())
+    if refused and not skip_refused:
         raise ValidationError(
             _("Refused rows block the import: correct them, or choose to leave them out."),
             code="refused",
@@ -421,7 +614,7 @@ def request_commit(
             pk=employee_import.pk, status=ImportStatus.PREVIEWED
         ).update(
             status=ImportStatus.COMMITTING, skipped_refused=skip_refused, rows_done=0,
-            started_at=timezone.now(), message="",
+            add_departments=add_departments, started_at=timezone.now(), message="",
         )  # fmt: skip
     if not moved:
         raise ValidationError(_("This file has already been imported."), code="done")
@@ -462,6 +655,51 @@ def run_commit(employee_import: EmployeeImport) -> None:
         progress.close()
 
 
+def _stale() -> ValidationError:
+    return ValidationError(
+        _("Employees changed since the preview; upload the file again to see what the "
+          "import would do now."),
+        code="stale",
+    )  # fmt: skip
+
+
+def _add_departments(stored: EmployeeImport, by: User) -> None:
+    """The missing departments the preview listed, top level first, each only where this user
+    may still add it (else nothing is written). Saved one by one, as the organisation pages
+    save them (their change capture included): a handful per import, not one per row."""
+    context = _Context(by, plan_departments=True)
+    # Change capture names the acting user from the request; in the background there is none.
+    token = begin_request(RequestAudit(user=by))
+    try:
+        for employer_name, path in sorted(
+            stored.missing_departments, key=lambda missing: missing[1].count("/")
+        ):
+            _add_department(context, by, employer_name, path)
+    finally:
+        end_request(token)
+
+
+def _add_department(context: _Context, by: User, employer_name: str, path: str) -> None:
+    employer = context.employer_by_name.get(employer_name.casefold())
+    parts = _path_parts(path)
+    if employer is None:
+        raise _stale()
+    if (employer.pk, "/".join(parts).casefold()) in context.existing_paths:
+        return  # added meanwhile
+    parent_path = "/".join(parts[:-1]) or None
+    if not context.may_add_under(employer, parent_path):
+        raise _stale()
+    parent = context.placeable.get((employer.pk, (parent_path or "").casefold()))
+    department = Department(
+        tenant_id=by.tenant_id, employer=employer, parent=parent, name=parts[-1]
+    )
+    department.full_clean(exclude=["path"])
+    department.save()
+    key = (employer.pk, "/".join(parts).casefold())
+    context.existing_paths.add(key)
+    context.placeable[key] = department
+
+
 @transaction.atomic
 def commit_import(
     *, employee_import: EmployeeImport, progress: Callable[[int], None] | None = None
@@ -475,23 +713,33 @@ def commit_import(
     by = stored.uploaded_by
     if stored.status != ImportStatus.COMMITTING:
         raise ValidationError(_("This file has already been imported."), code="done")
+    preview = Counter({
+        NEW: stored.new_count, UPDATE: stored.update_count,
+        UNCHANGED: stored.unchanged_count, REFUSED: stored.refused_count,
+    })  # fmt: skip
+    if stored.add_departments:
+        _add_departments(stored, by)
+    else:  # the rows placed in departments the import would have added are refused now
+        for status, count in stored.rows_in_new_departments().items():
+            preview[status] -= count
+            preview[REFUSED] += count
     counts: Counter[str] = Counter()
     done = 0
-    for batch in evaluate(stored.content, stored.file_name or "", by=by, lock=True):
+    writer = BulkWriter(by)
+    doubles = Doubles(known=set(stored.duplicate_rows))
+    for batch in evaluate(
+        stored.content, stored.file_name or "", by=by, lock=True, doubles=doubles
+    ):
         for outcome in batch:
             counts[outcome.status] += 1
-        _write(batch, by)
+        writer.write(
+            [o for o in batch if o.status == NEW], [o for o in batch if o.status == UPDATE]
+        )
         done += len(batch)
         if progress is not None:
             progress(done)
-    preview = {NEW: stored.new_count, UPDATE: stored.update_count,
-               UNCHANGED: stored.unchanged_count, REFUSED: stored.refused_count}  # fmt: skip
-    if any(counts[status] != count for status, count in preview.items()):
-        raise ValidationError(
-            _("Employees changed since the preview; upload the file again to see what the "
-              "import would do now."),
-            code="stale",
-        )  # fmt: skip
+    if any(counts[status] != preview[status] for status in (NEW, UPDATE, UNCHANGED, REFUSED)):
+        raise _stale()
     if counts[NEW] + counts[UPDATE] >= ANALYZE_FROM_ROWS:
         # In this transaction, so the statistics count the rows it wrote; the column
         # statistics take effect with the commit.
@@ -501,88 +749,7 @@ def commit_import(
     )
     record_event(
         "employee.import", Action.EXECUTE, obj=stored, actor=by,
-        result_count=stored.new_count + stored.update_count,
-    )  # fmt: skip
-
-
-def _write(batch: list[Outcome], by: User) -> None:
-    """The batch's new and changed employees with their terms, in a few bulk statements."""
-    today = timezone.localdate()
-    created: list[Employee] = []
-    new_terms: list[EmploymentTerms] = []
-    changed_terms: list[EmploymentTerms] = []
-    updated: list[tuple[Employee, list[str]]] = []
-    for outcome in batch:
-        if outcome.status not in (NEW, UPDATE) or outcome.form is None:
-            continue
-        data = outcome.form.cleaned_data
-        employee: Employee = outcome.form.instance
-        contract, full_time = data["contract_hours"], data["full_time_hours"]
-        if outcome.status == NEW:
-            employee.tenant_id = by.tenant_id
-            if data.get("bsn"):
-                employee.set_bsn(data["bsn"])
-            employee.part_time_factor = _factor(contract, full_time)
-            created.append(employee)
-            new_terms.append(
-                EmploymentTerms(
-                    tenant_id=by.tenant_id,
-                    employee=employee,
-                    valid_from=employee.employment_start,
-                    contract_hours=contract,
-                    full_time_hours=full_time,
-                )  # fmt: skip
-            )
-            continue
-        factor_before = employee.part_time_factor
-        employee.version += 1
-        if outcome.bsn_changed:
-            employee.set_bsn(data["bsn"])
-        if outcome.hours_changed:
-            # As save_employee: new hours apply from today (one set of terms per day).
-            same_day = [t for t in employee.terms.all() if t.valid_from == today]
-            terms = same_day[0] if same_day else EmploymentTerms(
-                tenant_id=by.tenant_id, employee=employee, valid_from=today
-            )  # fmt: skip
-            terms.contract_hours, terms.full_time_hours = contract, full_time
-            (changed_terms if same_day else new_terms).append(terms)
-            employee.part_time_factor = _factor(contract, full_time)
-        else:
-            current = _terms_today(employee, today)
-            if current is not None:
-                employee.part_time_factor = current.part_time_factor
-        if employee.part_time_factor != factor_before:
-            outcome.changed_fields.append("part_time_factor")
-        updated.append((employee, outcome.changed_fields))
-    Employee.objects.bulk_create(created, batch_size=BATCH)
-    for terms in new_terms:
-        # Assigned again for the id the insert gave the employee (setting employee_id alone
-        # would drop the cached employee, and the events below would fetch each one).
-        terms.employee = terms.employee
-    Employee.objects.bulk_update(
-        [employee for employee, _fields in updated],
-        [*WRITTEN, "version", "part_time_factor", "bsn_sealed", "bsn_index"],
-        batch_size=BATCH,
-    )  # fmt: skip
-    EmploymentTerms.objects.bulk_create(new_terms, batch_size=BATCH)
-    hours = ["contract_hours", "full_time_hours"]
-    EmploymentTerms.objects.bulk_update(changed_terms, hours, batch_size=BATCH)
-    # Bulk statements send no signals, so change capture (audit/capture.py) does not see them:
-    # the same events, names of changed fields only, go to the outbox here.
-    record_changes(
-        [_change("create", Action.CREATE, e, e, by) for e in created]
-        + [_change("update", Action.UPDATE, e, e, by, fields) for e, fields in updated]
-        + [_change("create", Action.CREATE, t, t.employee, by) for t in new_terms]
-        + [_change("update", Action.UPDATE, t, t.employee, by, hours) for t in changed_terms]
-    )
-
-
-def _change(
-    verb: str, action: str, obj: Any, subject: Employee, by: User, fields: list[str] | None = None
-) -> dict[str, Any]:
-    return build_event(
-        f"{obj._meta.label_lower}.{verb}", action, obj=obj, subject=subject.key, actor=by,
-        changed_fields=fields or [],
+        result_count=counts[NEW] + counts[UPDATE],
     )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from domains.permissions import Perm
 from employees.exports import columns
 from imports import services
 from imports.forms import ConfirmForm, UploadForm
-from imports.models import EmployeeImport
+from imports.models import EmployeeImport, in_new_department
 from imports.parsing import FileRefused
 
 PREVIEW_REFUSALS_SHOWN = 200
@@ -76,14 +76,21 @@ def preview(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     """The import's page: its progress while it is checked or written in the background, then
     what it would do (or did); on POST the person confirms the preview."""
     employee_import = _own_import(request, key)
-    form = ConfirmForm(request.POST or None, initial={"file_hash": employee_import.file_hash})
+    missing_departments = employee_import.missing_departments
+    form = ConfirmForm(
+        request.POST or None,
+        initial={"file_hash": employee_import.file_hash},
+        missing_departments=bool(missing_departments),
+        refused=bool(employee_import.refused_count),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.request_commit(
                 employee_import=employee_import,
                 by=request.user,
                 file_hash_seen=form.cleaned_data["file_hash"],
-                skip_refused=form.cleaned_data["skip_refused"],
+                skip_refused=form.cleaned_data.get("skip_refused", False),
+                add_departments=form.cleaned_data.get("add_departments", False),
             )
         except ValidationError as error:
             show_errors(request, error)
@@ -93,9 +100,15 @@ def preview(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
     reasons = {refusal["row"]: refusal["reasons"] for refusal in refusals}
     labels = {"new": gettext("new"), "update": gettext("update"),
               "unchanged": gettext("unchanged"), "refused": gettext("refused")}  # fmt: skip
+    new_department = gettext("in a department to be added")
     rows = [
-        {"number": number, "status": labels[status], "reasons": reasons.get(number, [])}
-        for number, status in employee_import.outcomes[:PREVIEW_ROWS_SHOWN]
+        {
+            "number": outcome[0],
+            "status": labels[outcome[1]]
+            + (f" ({new_department})" if in_new_department(outcome) else ""),
+            "reasons": reasons.get(outcome[0], []),
+        }
+        for outcome in employee_import.outcomes[:PREVIEW_ROWS_SHOWN]
     ]
     return render(
         request,
@@ -103,6 +116,8 @@ def preview(request: AuthenticatedRequest, key: UUID) -> HttpResponse:
         {
             "employee_import": employee_import,
             "form": form,
+            "missing_departments": missing_departments,
+            "rows_in_new_departments": sum(employee_import.rows_in_new_departments().values()),
             "rows": rows,
             "more_rows": max(0, len(employee_import.outcomes) - PREVIEW_ROWS_SHOWN),
             "refusals": refusals[:PREVIEW_REFUSALS_SHOWN],

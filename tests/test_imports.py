@@ -66,10 +66,12 @@ def preview_of(response) -> EmployeeImport:
     return EmployeeImport.objects.get(key=response.url.rstrip("/").rsplit("/", 1)[-1])
 
 
-def confirm(client, employee_import, *, skip_refused=False):
+def confirm(client, employee_import, *, skip_refused=False, add_departments=False):
     data = {"file_hash": employee_import.file_hash}
     if skip_refused:
         data["skip_refused"] = "on"
+    if add_departments:
+        data["add_departments"] = "on"
     with TestCase.captureOnCommitCallbacks(execute=True):
         return client.post(reverse("imports:preview", kwargs={"key": employee_import.key}), data)
 
@@ -240,8 +242,9 @@ def test_the_four_situations_and_broken_rows_are_previewed_without_writing(hr_cl
     ]  # fmt: skip
     employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
     assert employee_state() == before
-    assert (employee_import.new_count, employee_import.update_count) == (1, 1)
-    assert employee_import.refused_count == 12
+    # Row 13 names a department that does not exist yet: it may be added (see below).
+    assert (employee_import.new_count, employee_import.update_count) == (2, 1)
+    assert employee_import.refused_count == 11
     reasons = {r["row"]: r["reasons"] for r in employee_import.refusals}
     assert reasons[3] == [["Unieke sleutel", "This employee is already known: use update."]] or (
         reasons[3][0][1].startswith("Deze werknemer")
@@ -252,7 +255,8 @@ def test_the_four_situations_and_broken_rows_are_previewed_without_writing(hr_cl
     assert any(column == "Achternaam" for column, _ in reasons[9])
     assert any(column == "Postcode" for column, _ in reasons[10])
     assert reasons[11] == reasons[12]
-    assert any(column == "Afdeling" for column, _ in reasons[13])
+    assert 13 not in reasons
+    assert employee_import.missing_departments == [["Werkgever A", "Nergens"]]
     assert any(column == "Actie" for column, _ in reasons[14])
     assert any(column == "Telefoonnummer" for column, _ in reasons[15])
     assert employee_import.outcomes[:4] == [
@@ -267,7 +271,7 @@ def test_the_four_situations_and_broken_rows_are_previewed_without_writing(hr_cl
         assert translation.gettext("refused") in page.content.decode()
     report = hr_client.get(reverse("imports:refused_report", kwargs={"key": employee_import.key}))
     lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=";"))
-    assert {line[0] for line in lines[1:]} == {str(n) for n in range(3, 16) if n != 5}
+    assert {line[0] for line in lines[1:]} == {str(n) for n in range(3, 16) if n not in (5, 13)}
 
 
 def test_refused_rows_block_the_commit_unless_left_out(hr_client, world):
@@ -611,3 +615,293 @@ def test_a_small_commit_leaves_the_statistics_to_autovacuum(hr_client, world):
     assert Employee.objects.filter(personnel_number="IMP-1").exists()
     # Not analysed in this transaction: whatever the planner knows, it is not this row.
     assert _planner_rows(Employee) != Employee.unscoped.count()
+
+
+# --- departments ------------------------------------------------------------------------------
+
+
+def test_missing_departments_are_listed_and_added_only_when_chosen(hr_client, world):
+    from domains.models import Department
+
+    rows = [
+        row("", "nieuw", personnel_number="D-1", department="Productie/Nachtploeg/Team 1"),
+        row("", "nieuw", personnel_number="D-2", department="productie/nachtploeg"),
+        row("", "nieuw", personnel_number="D-3", department="Productie/Inpak"),
+    ]
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    assert employee_import.missing_departments == [
+        ["Werkgever A", "Productie/Nachtploeg"],
+        ["Werkgever A", "Productie/Nachtploeg/Team 1"],
+    ]
+    assert (employee_import.new_count, employee_import.refused_count) == (3, 0)
+    assert employee_import.outcomes == [
+        [2, "new", "new-department"], [3, "new", "new-department"], [4, "new"],
+    ]  # fmt: skip
+    page = hr_client.get(reverse("imports:preview", kwargs={"key": employee_import.key}))
+    assert "Productie/Nachtploeg/Team 1" in page.content.decode()
+    assert 'name="add_departments"' in page.content.decode()
+    before = employee_state()
+    departments_before = Department.objects.count()
+
+    # Not chosen: those rows would be refused, and refused rows block the import.
+    confirm(hr_client, employee_import)
+    assert employee_state() == before
+    assert Department.objects.count() == departments_before
+
+    # Chosen: the departments are added under Productie, and the employees placed in them.
+    OutboxEvent.objects.all().delete()
+    confirm(hr_client, employee_import, add_departments=True)
+    employee_import.refresh_from_db()
+    assert employee_import.status == "committed", employee_import.message
+    night = Department.objects.get(employer=world.employer, name="Nachtploeg")
+    team = Department.objects.get(employer=world.employer, name="Team 1")
+    assert night.parent == world.department
+    assert team.parent == night
+    assert team.path == f"{night.path}{team.pk}/"
+    placed = dict(Employee.objects.filter(personnel_number__startswith="D-").values_list(
+        "personnel_number", "department"
+    ))  # fmt: skip
+    assert placed == {"D-1": team.pk, "D-2": night.pk, "D-3": world.inpak.pk}
+    created = [e.payload for e in OutboxEvent.objects.all()
+               if e.payload["event_type"] == "domains.department.create"]  # fmt: skip
+    assert sorted(e["object_key"] for e in created) == sorted([str(night.key), str(team.key)])
+    assert {e["actor_key"] for e in created} == {str(world.hr.key)}
+
+
+def test_rows_in_missing_departments_are_left_out_when_not_chosen(hr_client, world):
+    from domains.models import Department
+
+    rows = [
+        row("", "nieuw", personnel_number="D-1", department="Productie/Nachtploeg"),
+        row("", "nieuw", personnel_number="D-2", department="Productie"),
+    ]
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    confirm(hr_client, employee_import, skip_refused=True)
+    employee_import.refresh_from_db()
+    assert employee_import.status == "committed", employee_import.message
+    assert list(
+        Employee.objects.filter(personnel_number__startswith="D-").values_list(
+            "personnel_number", flat=True
+        )
+    ) == ["D-2"]
+    assert not Department.objects.filter(name="Nachtploeg").exists()
+
+
+def test_departments_are_added_only_within_the_users_scope(client, world):
+    from tests.conftest import grant
+
+    # An HR user for the Productie subtree only.
+    grant(world.manager, world.roles["hr"], departments=[world.department])
+    verified_login(client, world.manager)
+    rows = [
+        row("", "nieuw", personnel_number="S-1", department="Productie/Nieuw"),
+        row("", "nieuw", personnel_number="S-2", department="Kantoor/Nieuw"),
+        row("", "nieuw", personnel_number="S-3", department="Geheel nieuw"),
+    ]
+    employee_import = preview_of(upload(client, csv_bytes(rows)))
+    assert employee_import.missing_departments == [["Werkgever A", "Productie/Nieuw"]]
+    assert [outcome[1] for outcome in employee_import.outcomes] == ["new", "refused", "refused"]
+    for refusal in employee_import.refusals:
+        assert [column for column, _reason in refusal["reasons"]] == ["Afdeling"]
+
+
+def test_a_department_added_meanwhile_is_used_not_added_twice(hr_client, world):
+    from domains.models import Department
+
+    rows = [row("", "nieuw", personnel_number="D-1", department="Kantoor/Balie")]
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    balie = Department.objects.create(
+        tenant=world.tenant, employer=world.employer, parent=world.kantoor, name="Balie"
+    )
+    confirm(hr_client, employee_import, add_departments=True)
+    assert Department.objects.filter(name="Balie").count() == 1
+    assert Employee.objects.get(personnel_number="D-1").department == balie
+
+
+# --- hours ------------------------------------------------------------------------------------
+
+
+def test_empty_hours_of_a_new_employee_are_the_employers_full_time_week(hr_client, world):
+    world.employer.full_time_hours = Decimal("38")
+    world.employer.save()
+    rows = [
+        row("", "nieuw", personnel_number="H-1", contract_hours="", full_time_hours=""),
+        row("", "nieuw", personnel_number="H-2", contract_hours="19", full_time_hours=""),
+    ]
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    assert employee_import.new_count == 2, employee_import.refusals
+    confirm(hr_client, employee_import)
+    terms = {
+        e.personnel_number: (e.terms.get().contract_hours, e.terms.get().full_time_hours,
+                             e.part_time_factor)
+        for e in Employee.objects.filter(personnel_number__startswith="H-")
+    }  # fmt: skip
+    assert terms == {
+        "H-1": (Decimal("38"), Decimal("38"), Decimal("1.000")),
+        "H-2": (Decimal("19"), Decimal("38"), Decimal("0.500")),
+    }
+
+
+def test_empty_hours_of_an_update_keep_the_hours_and_new_hours_are_dated_today(hr_client, world):
+    with_terms(world)
+    jansen = world.employee
+    unchanged = row(
+        str(jansen.key), "update", personnel_number=jansen.personnel_number,
+        first_name=jansen.first_name, surname=jansen.surname, initials=jansen.initials,
+        postcode=jansen.postcode, department="Productie",
+        birth_date=jansen.birth_date.strftime("%d-%m-%Y"), gender="",
+        employment_start=jansen.employment_start.strftime("%d-%m-%Y"),
+        contract_hours="", full_time_hours="",
+    )  # fmt: skip
+    employee_import = preview_of(upload(hr_client, csv_bytes([unchanged])))
+    assert employee_import.unchanged_count == 1, employee_import.refusals
+    changed = list(unchanged)
+    changed[16] = "24"  # contract hours; the full-time hours stay 40
+    employee_import = preview_of(upload(hr_client, csv_bytes([changed])))
+    assert employee_import.update_count == 1, employee_import.refusals
+    confirm(hr_client, employee_import)
+    jansen.refresh_from_db()
+    assert [(t.valid_from, t.contract_hours, t.full_time_hours)
+            for t in jansen.terms.order_by("valid_from")] == [
+        (jansen.employment_start, Decimal("40"), Decimal("40")),
+        (TODAY, Decimal("24"), Decimal("40")),
+    ]  # fmt: skip
+    assert jansen.part_time_factor == Decimal("0.600")
+
+
+# --- round trip -------------------------------------------------------------------------------
+
+
+def _escaped_world(world):
+    """Employees whose cells our export must quote: phone numbers, a name starting with -."""
+    with_terms(world)
+    Employee.objects.filter(pk=world.employee.pk).update(phone="+31612345678")
+    Employee.objects.filter(pk=world.healthy.pk).update(
+        phone="+3225551212", surname="-Streep", email="a@b.nl"
+    )
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_export_edit_import_round_trip_is_unchanged_for_every_row(hr_client, world, kind):
+    _escaped_world(world)
+    exported = hr_client.get(reverse(f"employees:export_{kind}")).content
+    assert b"'+31612345678" in exported or kind == "xlsx"
+    before = employee_state()
+    employee_import = preview_of(upload(hr_client, exported, f"werknemers.{kind}"))
+    assert employee_import.refused_count == 0, employee_import.refusals
+    visible = Employee.objects.filter(tenant=world.tenant).count()
+    assert [outcome[1] for outcome in employee_import.outcomes] == ["unchanged"] * visible
+    confirm(hr_client, employee_import)
+    assert employee_state() == before
+
+
+def test_the_export_quoting_is_taken_off_but_a_real_formula_is_refused():
+    data = csv_bytes([
+        row(phone="'+31612345678", surname="'-Streep"),
+        row(phone="=HYPERLINK(\"http://x\")", surname="Plain"),
+        row(phone="+31612345678", surname="'=1+1"),
+    ])  # fmt: skip
+    parsed = list(read_rows(data, "x.csv", bsn_allowed=True))
+    assert (parsed[0].cells["phone"], parsed[0].cells["surname"]) == ("+31612345678", "-Streep")
+    assert parsed[0].formulas == set()
+    assert parsed[1].formulas == {"phone"} and parsed[1].cells["phone"] == ""
+    assert parsed[2].cells["surname"] == "=1+1"  # quoted text, as the export wrote it
+
+
+# --- the fast row check -----------------------------------------------------------------------
+
+
+FAST_CASES = [
+    {},
+    {"postcode": "1234 ab"},
+    {"postcode": " 1234AB "},
+    {"postcode": "1234  AB"},  # too long before normalising: the form refuses it
+    {"postcode": "1234SA"},
+    {"phone": "06 12345678"},
+    {"phone": "+31 6 1234 5678"},
+    {"phone": "+31 (0)6 1234 5678"},
+    {"phone": "12"},
+    {"email": "a@b.nl"},
+    {"email": "not an address"},
+    {"contract_hours": "32.50"},
+    {"contract_hours": "32.505"},
+    {"contract_hours": "0.4"},
+    {"contract_hours": "41"},
+    {"full_time_hours": "80.00"},
+    {"full_time_hours": "1E+1"},
+    {"contract_hours": "NaN"},
+    {"gender": "female"},
+    {"gender": "x"},
+    {"surname": ""},
+    {"surname": "x" * 151},
+    {"personnel_number": " P-1 "},
+    {"initials": "A.\x00"},
+    {"birth_date": date(1800, 1, 1)},
+    {"employment_start": date(1970, 1, 1)},
+    {"employment_end": date(2019, 1, 1)},
+    {"employment_end": date(2030, 1, 1)},
+    {"bsn": "123456782"},
+    {"bsn": "1234.567.82"},
+    {"bsn": "123456789"},
+]
+
+
+@pytest.mark.parametrize("change", FAST_CASES, ids=[repr(c)[:40] for c in FAST_CASES])
+def test_the_fast_row_check_cleans_exactly_as_the_employee_form(world, change):
+    from imports.forms import FastRowCheck, ImportRowForm
+
+    employers = {str(world.employer.pk): world.employer}
+    departments = {str(world.department.pk): world.department}
+    fields = ImportRowForm.shared_fields(
+        employers=employers, departments=departments, bsn_allowed=True
+    )
+    data = {
+        "personnel_number": "P-1", "initials": "A.", "first_name": "Anna", "surname_prefix": "",
+        "surname": "Import", "birth_date": date(1990, 5, 17), "gender": "", "postcode": "",
+        "email": "", "phone": "", "employer": str(world.employer.pk),
+        "department": str(world.department.pk), "employment_start": date(2020, 2, 1),
+        "employment_end": "", "contract_hours": "32", "full_time_hours": "40", "bsn": "",
+        **change,
+    }  # fmt: skip
+    form = ImportRowForm(
+        data, instance=Employee(tenant_id=world.tenant.pk), fields=fields, bsn_allowed=True,
+        taken={},
+    )  # fmt: skip
+    fast = FastRowCheck(today=TODAY, bsn_allowed=True).clean(
+        data, employer=world.employer, department=world.department, instance_pk=None, taken={}
+    )
+    if form.is_valid():
+        assert fast is None or fast == form.cleaned_data
+        # The plain cases take the fast path.
+        if set(change) <= {"postcode", "email", "gender", "bsn", "personnel_number"}:
+            assert fast is not None
+    else:
+        assert fast is None, form.errors
+
+
+def test_the_commit_costs_constant_queries_per_batch(world, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from imports import services
+
+    monkeypatch.setattr(services, "BATCH", 20)
+
+    def commit_queries(count, prefix):
+        data = csv_bytes([row(personnel_number=f"{prefix}-{n}") for n in range(count)])
+        employee_import = services.start_import(by=world.hr, file_name="x.csv", data=data)
+        services.run_preview(employee_import)
+        employee_import.refresh_from_db()
+        services.request_commit(
+            employee_import=employee_import, by=world.hr,
+            file_hash_seen=employee_import.file_hash, skip_refused=False,
+        )  # fmt: skip
+        with CaptureQueriesContext(connection) as captured:
+            services.commit_import(employee_import=employee_import)
+        assert Employee.objects.filter(personnel_number__startswith=f"{prefix}-").count() == count
+        return len(captured)
+
+    commit_queries(1, "W")  # warm-up: the user's roles, the tenant's key
+    one, two, three = (commit_queries(n, f"Q{n}") for n in (20, 40, 60))
+    assert two - one == three - two, (one, two, three)
+    assert two - one <= 10  # per batch: read, lock, check, copy employees, terms and events
