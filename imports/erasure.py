@@ -63,7 +63,8 @@ def _file_text(employee_import: EmployeeImport) -> str:
     data = employee_import.content or b""
     try:
         kind = detect_format(data, employee_import.file_name or "")
-        rows = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+        sizes: list[int] = []  # the parser's row-count estimate, not needed here
+        rows = _xlsx_rows(data, sizes) if kind == "xlsx" else _csv_rows(data, sizes)
         return "\n".join("\t".join(str(v) for v in row if v is not None) for row in rows).casefold()
     except FileRefused:
         return data.decode("utf-8", "replace").casefold()

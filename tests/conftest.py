@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from guardian.shortcuts import assign_perm
 
@@ -98,6 +98,16 @@ _numbers = itertools.count(1)
 def _all_tenants_scope():
     with all_tenants():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (Dutch): a request leaves its user's language
+    active in the thread, so code a test calls directly would otherwise speak the language of
+    whichever test ran before it in the same process."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
