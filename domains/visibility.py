@@ -30,12 +30,12 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.contrib.auth.models import Permission
-from django.db.models import BooleanField, Expression, F, Q, Subquery
+from django.db import connections, router
+from django.db.models import BooleanField, Expression, F, Q
 from django.utils import timezone
 
 from auth2fa.models import User
 from core.accounts import AccountType
-from core.tenancy import tenant_scope
 from domains.models import (
     AssignmentStatus,
     BigCheckStatus,
@@ -59,6 +59,14 @@ class AssignmentScopes(TypedDict):
     contracted_employer_ids: list[int]
 
 
+# The columns _assignments_sql adds after the assignment's and its role's, in their order.
+_ANNOTATIONS = (
+    "scope_employer_ids",
+    "scope_department_paths",
+    "contracted_employer_ids",
+    "big_verified",
+)
+
 ScopedAssignment: TypeAlias = "WithAnnotations[RoleAssignment, AssignmentScopes]"
 
 NOTHING = Q(pk__in=[])
@@ -74,8 +82,26 @@ def case_manager_grant_permission_id() -> int:
     ).pk
 
 
+@cache
+def _grants_sql() -> str:
+    """`ARRAY(SELECT <employee> FROM <grants> WHERE <user> = %s AND <permission> = %s)`: the
+    employees granted to one user, from guardian's direct foreign-key table (employees app),
+    reached through the user's reverse relation. Written once per process: building and compiling
+    it as a nested ORM query on every request cost more than running it."""
+    relation: Any = User._meta.get_field("employeeuserobjectpermission")
+    grants = relation.related_model._meta
+    employee: Any = grants.get_field("content_object")
+    permission: Any = grants.get_field("permission")
+    user_column = relation.field.column
+    return (
+        f'ARRAY(SELECT g."{employee.column}" FROM "{grants.db_table}" g'  # noqa: S608 - names
+        f' WHERE g."{user_column}" = %s AND g."{permission.column}" = %s)'  # from the models
+    )
+
+
 class InGrantedList(Expression):
-    """`column = ANY(ARRAY(subquery))`: the row's key is one of the (few) keys the subquery lists.
+    """`column = ANY(ARRAY(grants))`: the row's key is one of the (few) employees granted to the
+    user one by one.
 
     Written as `column IN (subquery)`, PostgreSQL plans a semi-join whose shape depends on its
     row estimates: with 1,000 grants among 100,000 employees it hashes the grants and scans every
@@ -89,21 +115,21 @@ class InGrantedList(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, column: Any, subquery: Any) -> None:
+    def __init__(self, column: Any, user_id: int) -> None:
         super().__init__(output_field=BooleanField())
         self.column = F(column) if isinstance(column, str) else column
-        self.subquery = subquery if isinstance(subquery, Subquery) else Subquery(subquery)
+        self.user_id = user_id
 
     def get_source_expressions(self) -> list[Any]:
-        return [self.column, self.subquery]
+        return [self.column]
 
     def set_source_expressions(self, exprs: Any) -> None:
-        self.column, self.subquery = exprs
+        (self.column,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         column_sql, column_params = compiler.compile(self.column)
-        subquery_sql, subquery_params = compiler.compile(self.subquery)
-        return f"{column_sql} = ANY(ARRAY{subquery_sql})", (*column_params, *subquery_params)
+        params = (*column_params, self.user_id, case_manager_grant_permission_id())
+        return f"{column_sql} = ANY({_grants_sql()})", params
 
 
 def medical_access_confirmed(assignment: RoleAssignment) -> bool:
@@ -146,23 +172,36 @@ class UserAccess:
         if not user.is_authenticated or user.account_type != AccountType.MEMBER:
             return []
         # One query: every assignment (any status) with its role and its scopes as arrays.
-        # Written out in SQL (built once per process from the models' tables and columns):
-        # compiling the equivalent ORM query took longer than running it, on every request.
+        # Written out in SQL (built once per process from the models' tables and columns) and
+        # read with a plain cursor: compiling the equivalent ORM query took longer than running
+        # it, and a raw queryset's per-call column mapping cost as much again, on every request.
+        # The tenant and the user are parameters (the user's own scope; this runs at login too).
         sql, role_columns = _assignments_sql()
-        params = {
+        params: dict[str, Any] = {
             "tenant": user.tenant_id,
             "user": user.pk,
             "today": timezone.localdate(),
             "verified": BigCheckStatus.VERIFIED.value,
         }
-        # In the user's own scope: this runs at login too, before the request has one.
-        with tenant_scope(user.tenant_id):
-            assignments: list[Any] = list(RoleAssignment.objects.raw(sql, params))
+        database = router.db_for_read(RoleAssignment)
+        connection = connections[database]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        own, fields, converters = _assignment_columns(database)
         role_field = RoleAssignment._meta.get_field("role")
-        for assignment in assignments:
-            values = [getattr(assignment, f"role__{column}") for column in role_columns]
-            role = Role.from_db(RoleAssignment.objects.db, role_columns, values)
+        assignments: list[Any] = []
+        for row in rows:
+            values = list(row[: len(fields)])
+            for position, convert, column in converters:
+                values[position] = convert(values[position], column, connection)
+            assignment = RoleAssignment.from_db(database, own, values[: len(own)])
+            role = Role.from_db(database, role_columns, values[len(own) :])
             role_field.set_cached_value(assignment, role)
+            extra = row[len(fields) :]
+            for name, value in zip(_ANNOTATIONS, extra, strict=True):
+                setattr(assignment, name, value)
+            assignments.append(assignment)
         return assignments
 
     @cached_property
@@ -327,6 +366,24 @@ def _assignments_sql() -> tuple[str, list[str]]:
     return sql, role_columns
 
 
+@cache
+def _assignment_columns(database: str) -> tuple[list[str], list[Any], list[tuple[int, Any, Any]]]:
+    """For the rows of _assignments_sql read on this database: the assignment's attribute names,
+    the assignment's and role's fields in column order, and their database converters by
+    position (none on PostgreSQL today; applied as the ORM would, should a field gain one)."""
+    own = [field.attname for field in RoleAssignment._meta.concrete_fields]
+    fields = [*RoleAssignment._meta.concrete_fields, *Role._meta.concrete_fields]
+    connection = connections[database]
+    converters = []
+    for position, field in enumerate(fields):
+        column = field.get_col(field.model._meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(
+            connection
+        ):
+            converters.append((position, convert, column))
+    return own, fields, converters
+
+
 def _assignment_condition(assignment: ScopedAssignment, user: User, prefix: str) -> Q:
     role = assignment.role
     has_case = Q(**{f"{prefix}has_absence_case": True})
@@ -344,10 +401,7 @@ def _assignment_condition(assignment: ScopedAssignment, user: User, prefix: str)
             scope &= Q(**{f"{prefix}employer_id__in": _employer_ids(assignment)})
     if role.only_assigned:
         # The user's grants, through guardian's direct foreign-key table (employees app).
-        granted = user.employeeuserobjectpermission_set.filter(
-            permission_id=case_manager_grant_permission_id()
-        ).values("content_object_id")
-        scope &= Q(InGrantedList(f"{prefix}pk", granted))
+        scope &= Q(InGrantedList(f"{prefix}pk", user.pk))
     return scope
 
 

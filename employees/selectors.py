@@ -18,7 +18,7 @@ def visible_employees(user: User, perm: str = Perm.EMPLOYEE_VIEW) -> QuerySet[Em
     condition = access_of(user).employee_filter(perm)
     if condition == NOTHING:
         return Employee.unscoped.none()
-    return Employee.objects.filter(tenant_id=user.tenant_id).filter(condition)
+    return Employee.objects.filter(condition, tenant_id=user.tenant_id)
 
 
 def employees_visible_to(user: User, perm: str = Perm.EMPLOYEE_VIEW) -> QuerySet[Employee]:
