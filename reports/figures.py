@@ -231,7 +231,10 @@ spell_periods AS MATERIALIZED (
       JOIN periods p ON s.starts_on <= LEAST(p.p_to, s.e_to)
                     AND s.s_to >= GREATEST(p.p_from, s.e_from)
 ),
--- Incapacity per interval of a case: each change until the next; the first also before.
+-- Incapacity per interval of a case: each change until the next; the first also before. Read for
+-- the cases with a spell in the periods (a superset of those of the scope: the join with the
+-- spells below keeps the scope's) by a hash join the planner can run in parallel, not by one
+-- index probe per spell; see INCAPACITY_SCOPE for department subtrees.
 incapacity AS (
     SELECT ic.case_id,
            CASE WHEN lag(ic.starts_on) OVER w IS NULL THEN '-infinity'::date
@@ -240,11 +243,10 @@ incapacity AS (
            ic.percentage::int AS ao
       FROM cases_incapacitychange ic
       JOIN cases_absencecase c ON c.id = ic.case_id
-      JOIN employees_employee e ON e.id = c.employee_id
-      LEFT JOIN domains_department d ON d.id = e.department_id
+      {incapacity_join}
      WHERE c.tenant_id = %(tenant)s AND c.first_sick_day <= %(hi)s
        AND (c.recovered_on IS NULL OR c.recovered_on > %(lo)s)
-       AND (e.employer_id = ANY(%(employers)s::bigint[]) OR d.path LIKE ANY(%(paths)s::text[]))
+       {incapacity_where}
     WINDOW w AS (PARTITION BY ic.case_id ORDER BY ic.starts_on, ic.id)
 ),
 -- Σ sick days × part-time factor × incapacity: the intersection of spell, incapacity interval,
@@ -322,6 +324,15 @@ SELECT h.pid, h.grp, h.headcount, h.days, COALESCE(t.fte_days, 0)::numeric / 100
  ORDER BY h.pid, h.grp NULLS FIRST
 """
 
+# A department subtree is usually a small part of the tenant: there, reading the incapacity of
+# the subtree's cases only is faster (0.3 s against 0.55 s on the benchmark, shared machine); for whole employers
+# the filter costs more than it saves (it is not needed for the result either way).
+INCAPACITY_SCOPE = (
+    """JOIN employees_employee e ON e.id = c.employee_id
+      LEFT JOIN domains_department d ON d.id = e.department_id""",
+    "AND (e.employer_id = ANY(%(employers)s::bigint[]) OR d.path LIKE ANY(%(paths)s::text[]))",
+)
+
 _CLASS_SUMS = ",\n           ".join(
     [
         "COALESCE(SUM(weight) FILTER (WHERE sp.case_type = %(sickness)s), 0) AS sick",
@@ -363,6 +374,8 @@ def compute(
         class_sums=_CLASS_SUMS,
         class_counts=_CLASS_COUNTS,
         class_columns=_CLASS_COLUMNS,
+        incapacity_join=INCAPACITY_SCOPE[0] if scope.department_paths else "",
+        incapacity_where=INCAPACITY_SCOPE[1] if scope.department_paths else "",
     )
     params: dict[str, Any] = {
         "today": today,
