@@ -325,8 +325,9 @@ SELECT h.pid, h.grp, h.headcount, h.days, COALESCE(t.fte_days, 0)::numeric / 100
 """
 
 # A department subtree is usually a small part of the tenant: there, reading the incapacity of
-# the subtree's cases only is faster (0.3 s against 0.55 s on the benchmark, shared machine); for whole employers
-# the filter costs more than it saves (it is not needed for the result either way).
+# the subtree's cases only is faster (0.3 s against 0.55 s on the benchmark, shared machine);
+# for whole employers the filter costs more than it saves (it is not needed for the result
+# either way).
 INCAPACITY_SCOPE = (
     """JOIN employees_employee e ON e.id = c.employee_id
       LEFT JOIN domains_department d ON d.id = e.department_id""",
