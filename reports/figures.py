@@ -32,22 +32,20 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from cases.models import CaseType
+from cases.models import DURATION_CLASS_DAYS, CaseType
 from cases.poortwachter import RULES_BY_KIND
 
 MIN_GROUP_SIZE = 5  # no figure for fewer employees: it would reveal one person's absence
 WEEK_42_DAYS = RULES_BY_KIND["uwv_42"].sick_days
 WEEK_52_DAYS = RULES_BY_KIND["first_year_evaluation"].sick_days
 
-# Vernet's duration classes (days): the class of a spell is its length up to the end of the
-# period (or its recovery, when earlier). Vernet ends at 730 days; longer spells are counted in
-# the last class too, so the classes add up to the whole percentage (the CBS counts absence
-# longer than a year in full).
+# Vernet's duration classes (days), as the case list filters by them (cases/models.py): the class
+# of a spell is its length up to the end of the period (or its recovery, when earlier). Vernet
+# ends at 730 days; longer spells are counted in the last class too, so the classes add up to the
+# whole percentage (the CBS counts absence longer than a year in full).
 DURATION_CLASSES: list[tuple[str, int, int | None]] = [
-    ("short", 1, 14),
-    ("medium", 15, 91),
-    ("long", 92, 365),
-    ("extra_long", 366, None),
+    (str(duration_class.value), low, high)
+    for duration_class, (low, high) in DURATION_CLASS_DAYS.items()
 ]
 
 
@@ -223,10 +221,7 @@ spell_periods AS MATERIALIZED (
            -- The spell's days within the employment and the period.
            GREATEST(s.starts_on, s.e_from, p.p_from) AS d_from,
            LEAST(s.s_to, s.e_to, p.p_to) AS d_to,
-           CASE WHEN LEAST(s.s_to, p.p_to) + 1 - s.starts_on <= 14 THEN 'short'
-                WHEN LEAST(s.s_to, p.p_to) + 1 - s.starts_on <= 91 THEN 'medium'
-                WHEN LEAST(s.s_to, p.p_to) + 1 - s.starts_on <= 365 THEN 'long'
-                ELSE 'extra_long' END AS class
+           {class_case} AS class
       FROM spells s
       JOIN periods p ON s.starts_on <= LEAST(p.p_to, s.e_to)
                     AND s.s_to >= GREATEST(p.p_from, s.e_from)
@@ -345,6 +340,16 @@ _CLASS_SUMS = ",\n           ".join(
         ),
     ]
 )
+# The spell's class by its length up to the end of the period (or its recovery, when earlier).
+_CLASS_CASE = (
+    "CASE "
+    + " ".join(
+        f"WHEN LEAST(s.s_to, p.p_to) + 1 - s.starts_on <= {high} THEN '{name}'"
+        for name, _low, high in DURATION_CLASSES
+        if high is not None
+    )
+    + f" ELSE '{DURATION_CLASSES[-1][0]}' END"
+)
 _CLASS_COUNTS = ",\n           ".join(
     f"COUNT(*) FILTER (WHERE case_type = %(sickness)s AND class = '{name}') AS n_{name}"
     for name, _low, _high in DURATION_CLASSES
@@ -372,6 +377,7 @@ def compute(
     group_sql, group_params = _group_expression(grouping or Grouping())
     sql = FIGURES_SQL.format(
         group_sql=group_sql.replace("%s", "%(group_path)s"),
+        class_case=_CLASS_CASE,
         class_sums=_CLASS_SUMS,
         class_counts=_CLASS_COUNTS,
         class_columns=_CLASS_COLUMNS,
