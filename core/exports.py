@@ -76,6 +76,15 @@ def xlsx_response(
     return response
 
 
+def table_response(
+    kind: str, name: str, header: Row, rows: Iterable[Row], *, sheet_title: str
+) -> HttpResponse:
+    """The same table as a download of either kind: `kind` "csv" (`name`.csv) or "xlsx"."""
+    if kind == "csv":
+        return csv_response(f"{name}.csv", header, rows)
+    return xlsx_response(f"{name}.xlsx", header, rows, sheet_title=sheet_title)
+
+
 def dutch_decimal(value: Any, places: int = 2) -> str:
     """12.5 -> "12,50": the decimal comma Dutch spreadsheets expect in a CSV."""
     return f"{value:.{places}f}".replace(".", ",")

@@ -23,7 +23,7 @@ from audit.codes import Action
 from audit.events import record_event, record_read
 from auth2fa.http import AuthenticatedRequest
 from auth2fa.models import User
-from core.exports import csv_response, xlsx_response
+from core.exports import table_response
 from core.forms import show_errors
 from core.paging import CountingPaginator
 from domains.access import permission_required
@@ -344,10 +344,8 @@ def _export(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     if with_bsn:  # whole BSNs leaving the system: an event of their own, with how many
         bsns = sum(1 for row in rows if row[-1])
         record_event("employee.export_bsn", Action.READ, result_count=bsns)
-    filename = f"werknemers-{timezone.localdate():%Y%m%d}.{kind}"
-    if kind == "csv":
-        return csv_response(filename, header, rows)
-    return xlsx_response(filename, header, rows, sheet_title=gettext("Employees"))
+    name = f"werknemers-{timezone.localdate():%Y%m%d}"
+    return table_response(kind, name, header, rows, sheet_title=gettext("Employees"))
 
 
 @permission_required(Perm.EMPLOYEE_EXPORT)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from audit.codes import Action
 from audit.events import record_event, record_read
 from auth2fa.http import AuthenticatedRequest
-from core.exports import csv_response, xlsx_response
+from core.exports import csv_response, table_response
 from core.forms import show_errors
 from domains.access import permission_required
 from domains.permissions import Perm
@@ -55,10 +55,7 @@ def upload(request: AuthenticatedRequest) -> HttpResponse:
 def _template(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     """The import template: the employee export with no rows."""
     header = columns(with_bsn=request.user.tenant.bsn_allowed)
-    filename = f"werknemers-sjabloon.{kind}"
-    if kind == "csv":
-        return csv_response(filename, header, [])
-    return xlsx_response(filename, header, [], sheet_title=gettext("Employees"))
+    return table_response(kind, "werknemers-sjabloon", header, [], sheet_title=gettext("Employees"))
 
 
 @permission_required(Perm.EMPLOYEE_IMPORT)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from audit.events import record_event, record_read
 from audit.models import Action
 from auth2fa.http import AuthenticatedRequest
-from core.exports import csv_response, dutch_decimal, xlsx_response
+from core.exports import dutch_decimal, table_response
 from domains.access import permission_required
 from domains.permissions import Perm
 from reports.figures import DURATION_CLASSES, MIN_GROUP_SIZE, Figures, compute
@@ -209,10 +209,8 @@ def _export(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     report = _build_report(chosen, data["from"], data["to"], today)
     rows = export_rows(report, as_text=kind == "csv")
     record_event("report.export", Action.READ, **chosen.audit_fields())
-    filename = f"verzuimcijfers-{data['from']:%Y%m%d}-{data['to']:%Y%m%d}.{kind}"
-    if kind == "csv":
-        return csv_response(filename, export_header(), rows)
-    return xlsx_response(filename, export_header(), rows, sheet_title=_("Absence figures"))
+    name = f"verzuimcijfers-{data['from']:%Y%m%d}-{data['to']:%Y%m%d}"
+    return table_response(kind, name, export_header(), rows, sheet_title=_("Absence figures"))
 
 
 @permission_required(Perm.REPORT_VIEW)
