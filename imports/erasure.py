@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from imports.models import RUNNING, EmployeeImport, ImportStatus
-from imports.parsing import FileRefused, _csv_rows, _xlsx_rows, detect_format
+from imports.parsing import FileRefused, raw_rows
 
 
 def import_files_uploaded_before(tenant_id: int, moment: datetime) -> QuerySet[EmployeeImport]:
@@ -62,9 +62,7 @@ def _file_text(employee_import: EmployeeImport) -> str:
     cannot be read as a table is searched as raw text."""
     data = employee_import.content or b""
     try:
-        kind = detect_format(data, employee_import.file_name or "")
-        sizes: list[int] = []  # the parser's row-count estimate, not needed here
-        rows = _xlsx_rows(data, sizes) if kind == "xlsx" else _csv_rows(data, sizes)
+        rows = raw_rows(data, employee_import.file_name or "")
         return "\n".join("\t".join(str(v) for v in row if v is not None) for row in rows).casefold()
     except FileRefused:
         return data.decode("utf-8", "replace").casefold()

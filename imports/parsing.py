@@ -223,6 +223,15 @@ def _decimal(value: Any) -> str:
     return text
 
 
+def raw_rows(data: bytes, file_name: str, sizes: list[int] | None = None) -> Iterator[list[Any]]:
+    """Every row of the file's (first) sheet as its cells, the header included, unchecked.
+    `sizes` hears the sheet's estimated number of rows before the first is read."""
+    sizes = [] if sizes is None else sizes
+    if detect_format(data, file_name) == "xlsx":
+        return _xlsx_rows(data, sizes)
+    return _csv_rows(data, sizes)
+
+
 def read_rows(
     data: bytes,
     file_name: str,
@@ -236,7 +245,7 @@ def read_rows(
     about how many rows follow the header, before the first is read (for the progress bar)."""
     file_kind = detect_format(data, file_name)
     sizes: list[int] = []
-    raw = _xlsx_rows(data, sizes) if file_kind == "xlsx" else _csv_rows(data, sizes)
+    raw = raw_rows(data, file_name, sizes)
     header = next(raw, None)
     if header is None or not any(_text(cell) for cell in header):
         raise FileRefused(_("The file is empty."), code="empty")
