@@ -4,8 +4,10 @@
   employees and one of their terms (no per-row INSERT, no model instance per row).
 - Updated employees: one COPY into a temporary table, then one UPDATE ... FROM it.
 - Change capture: bulk statements send no signals, so audit/capture.py does not see them; the
-  same events (names of changed fields only) go to the outbox with audit.events.record_changes,
+  same events (names of changed fields only) go to the outbox with audit.events.ChangeEvents,
   in the same transaction as the rows they describe.
+- Rows are written out in COPY's text format by core.copying, and new keys made as text
+  (core.copying.new_keys), not a model instance, a UUID object or a psycopg dumper per value.
 
 Why not bulk_create / bulk_update: bulk_update writes a CASE WHEN per column and row, and both
 send every value through client-side parameter binding, which cost more than the checks
@@ -25,7 +27,8 @@ from django.db.models import Model
 from django.utils import timezone
 
 from audit.codes import Action
-from audit.events import build_event, record_changes
+from audit.events import ChangeEvents
+from core import copying
 from employees.models import Employee, EmploymentTerms
 
 if TYPE_CHECKING:
@@ -50,11 +53,7 @@ def _columns(model: type[Model], names: Sequence[str]) -> list[str]:
 
 def copy_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """COPY rows (values in the order of the fields `names`) into the model's table."""
-    columns = ", ".join(_columns(model, names))
-    statement = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    copying.copy_rows(model._meta.db_table, _columns(model, names), rows)
 
 
 class BulkWriter:
@@ -86,40 +85,46 @@ class BulkWriter:
     def write(self, created: list[Any], updated: list[Any]) -> None:
         """`created`, `updated`: the batch's outcomes (imports.services.Outcome) of new and
         changed employees, with their cleaned values."""
-        terms: list[tuple[uuid.UUID, int, uuid.UUID, date, Decimal, Decimal]] = []
-        events = _Events(self.by)
+        # New terms rows: (employee id, the employee's key, valid from, hours, full time).
+        terms: list[tuple[int, str, date, Decimal, Decimal]] = []
+        events = ChangeEvents(tenant=self.by.tenant, actor=self.by)
         if created:
             self._create(created, terms, events)
         if updated:
             self._update(updated, terms, events)
         if terms:
+            keys = copying.new_keys(len(terms))
             copy_rows(
                 EmploymentTerms,
                 self.TERMS_FIELDS,
                 ((self.tenant_id, key, employee_id, valid_from, contract, full_time)
-                 for key, employee_id, _subject, valid_from, contract, full_time in terms),
+                 for key, (employee_id, _subject, valid_from, contract, full_time)
+                 in zip(keys, terms, strict=True)),
             )  # fmt: skip
-            for key, _employee_id, subject, *_rest in terms:
-                events.add("employees.employmentterms", Action.CREATE, key, subject)
-        record_changes(events.events)
+            subjects = [subject for _id, subject, *_rest in terms]
+            events.add(
+                "employees.employmentterms", Action.CREATE, copying.new_keys(len(terms)),
+                [(key, subject, None) for key, subject in zip(keys, subjects, strict=True)],
+            )  # fmt: skip
+        events.store()
 
-    def _create(self, created: list[Any], terms: list[Any], events: _Events) -> None:
+    def _create(self, created: list[Any], terms: list[Any], events: ChangeEvents) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                 [Employee._meta.db_table, len(created)],
             )
             ids = [row[0] for row in cursor.fetchall()]
+        keys = copying.new_keys(len(created))
         rows = []
-        for employee_id, outcome in zip(ids, created, strict=True):
+        for employee_id, key, outcome in zip(ids, keys, created, strict=True):
             values = outcome.values
             assert values is not None  # noqa: S101 - filtered above
-            key = uuid.uuid4()
             contract, full_time = values["contract_hours"], values["full_time_hours"]
             sealed, index = None, ""
             if values.get("bsn"):
                 # Sealed with the row's tenant and key, which bind the ciphertext to the row.
-                holder = Employee(tenant_id=self.tenant_id, key=key)
+                holder = Employee(tenant_id=self.tenant_id, key=uuid.UUID(key))
                 holder.set_bsn(values["bsn"])
                 sealed, index = holder.bsn_sealed, holder.bsn_index
             department = values["department"]
@@ -132,19 +137,22 @@ class BulkWriter:
                 values["employment_end"], EmploymentTerms.factor(contract, full_time), False,
                 sealed, index, 1,
             ))  # fmt: skip
-            terms.append(
-                (uuid.uuid4(), employee_id, key, values["employment_start"], contract, full_time)
-            )
-            events.add("employees.employee", Action.CREATE, key, key)
+            terms.append((employee_id, key, values["employment_start"], contract, full_time))
         copy_rows(Employee, self.EMPLOYEE_FIELDS, rows)
+        events.add(
+            "employees.employee", Action.CREATE, copying.new_keys(len(keys)),
+            [(key, key, None) for key in keys],
+        )  # fmt: skip
 
-    def _update(self, updated: list[Any], terms: list[Any], events: _Events) -> None:
+    def _update(self, updated: list[Any], terms: list[Any], events: ChangeEvents) -> None:
         written = WRITTEN
-        changed_terms: list[tuple[EmploymentTerms, uuid.UUID]] = []
+        changed_terms: list[tuple[EmploymentTerms, str]] = []
         rows = []
+        changes: list[tuple[str, str, list[str] | None]] = []
         for outcome in updated:
             employee, values = outcome.employee, outcome.values
             assert employee is not None and values is not None  # noqa: S101 - filtered above
+            employee_key = str(employee.key)
             contract, full_time = values["contract_hours"], values["full_time_hours"]
             factor_before = employee.part_time_factor
             if outcome.bsn_changed:
@@ -155,11 +163,9 @@ class BulkWriter:
                 same_day = [t for t in ordered if t.valid_from == self.today]
                 if same_day:
                     same_day[0].contract_hours, same_day[0].full_time_hours = contract, full_time
-                    changed_terms.append((same_day[0], employee.key))
+                    changed_terms.append((same_day[0], employee_key))
                 else:
-                    terms.append(
-                        (uuid.uuid4(), employee.pk, employee.key, self.today, contract, full_time)
-                    )
+                    terms.append((employee.pk, employee_key, self.today, contract, full_time))
                 factor = EmploymentTerms.factor(contract, full_time)
             else:  # the terms of today (or the first, if all start later) keep applying
                 current = [t for t in ordered if t.valid_from <= self.today] or ordered[:1]
@@ -177,7 +183,8 @@ class BulkWriter:
                 employee.pk, *(after[name] for name in written), employee.version + 1, factor,
                 employee.bsn_sealed, employee.bsn_index,
             ))  # fmt: skip
-            events.add("employees.employee", Action.UPDATE, employee.key, employee.key, fields)
+            changes.append((employee_key, employee_key, fields))
+        events.add("employees.employee", Action.UPDATE, copying.new_keys(len(changes)), changes)
         names = ["id", *written, *UPDATED_TOO]
         columns = _columns(Employee, names)
         table = Employee._meta.db_table
@@ -190,11 +197,8 @@ class BulkWriter:
                 )
                 self.update_table_ready = True
             cursor.execute(f"TRUNCATE {UPDATE_TABLE}")
-            with cursor.cursor.copy(
-                f"COPY {UPDATE_TABLE} ({', '.join(columns)}) FROM STDIN"
-            ) as copy:  # noqa: S608 - our own names
-                for row in rows:
-                    copy.write_row(row)
+        copying.copy_rows(UPDATE_TABLE, columns, rows)
+        with connection.cursor() as cursor:
             assignments = ", ".join(f"{column} = u.{column}" for column in columns[1:])
             cursor.execute(
                 f"UPDATE {table} AS e SET {assignments} FROM {UPDATE_TABLE} AS u "  # noqa: S608 - our own names
@@ -203,37 +207,8 @@ class BulkWriter:
         if changed_terms:  # a second import on one day: rare, and a few rows
             hours = ["contract_hours", "full_time_hours"]
             EmploymentTerms.objects.bulk_update([terms for terms, _key in changed_terms], hours)
-            for terms_row, subject in changed_terms:
-                events.add(
-                    "employees.employmentterms", Action.UPDATE, terms_row.key, subject, hours
-                )
-
-
-class _Events:
-    """The change events of a batch, built from one template per kind of change (the actor's
-    facts and the tenant are looked up once, not per row)."""
-
-    def __init__(self, by: User) -> None:
-        self.by = by
-        self.templates: dict[tuple[str, str], dict[str, Any]] = {}
-        self.events: list[dict[str, Any]] = []
-
-    def add(
-        self,
-        object_type: str,
-        action: str,
-        object_key: uuid.UUID,
-        subject_key: uuid.UUID,
-        changed_fields: list[str] | None = None,
-    ) -> None:
-        verb = "create" if action == Action.CREATE else "update"
-        template = self.templates.get((object_type, action))
-        if template is None:
-            template = self.templates[(object_type, action)] = build_event(
-                f"{object_type}.{verb}", action, tenant=self.by.tenant, actor=self.by,
-                object_type=object_type,
+            events.add(
+                "employees.employmentterms", Action.UPDATE,
+                copying.new_keys(len(changed_terms)),
+                [(str(terms_row.key), subject, hours) for terms_row, subject in changed_terms],
             )  # fmt: skip
-        self.events.append({
-            **template, "event_id": str(uuid.uuid4()), "object_key": str(object_key),
-            "subject_key": str(subject_key), "changed_fields": sorted(changed_fields or []),
-        })  # fmt: skip
