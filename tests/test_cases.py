@@ -294,3 +294,46 @@ def test_a_truncate_of_the_cases_clears_the_absence_fact(world):
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE cases_absencecase CASCADE")
     assert not Employee.unscoped.filter(has_absence_case=True).exists()
+
+
+def test_a_stale_save_of_the_employee_does_not_undo_the_absence_fact(world):
+    employee = make_employee(world.employer)
+    stale = Employee.unscoped.get(pk=employee.pk)
+    assert not stale.has_absence_case
+    report_sick(employee, date(2025, 3, 3))
+    stale.surname = "Later gewijzigd"
+    stale.save()  # writes its stale has_absence_case=False with the rest
+    assert Employee.unscoped.get(pk=employee.pk).has_absence_case
+    # An update that leaves the fact alone leaves it right.
+    Employee.unscoped.filter(pk=employee.pk).update(surname="Nogmaals")
+    assert Employee.unscoped.get(pk=employee.pk).has_absence_case
+
+
+def test_the_database_decides_the_absence_fact_of_inserted_employees(world):
+    # The application's claim is not taken: a new employee has no case yet.
+    claimed = make_employee(world.employer, has_absence_case=True)
+    assert not Employee.unscoped.get(pk=claimed.pk).has_absence_case
+    # A case written before its employee (foreign keys are checked at commit) counts when the
+    # employee arrives, inserted alone or with others in one statement.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('employees_employee', 'id'))")
+        future_id = cursor.fetchone()[0]
+    case = report_sick(world.employee, date(2024, 4, 7), recovered_on=date(2024, 4, 20))
+    AbsenceCase.unscoped.filter(pk=case.pk).update(employee_id=future_id)
+    arrived = make_employee(world.employer, id=future_id)
+    others = Employee.unscoped.bulk_create(
+        [
+            Employee(**{**_fields_of(arrived), "id": None, "personnel_number": f"BULK{n}"})
+            for n in range(3)
+        ]  # fmt: skip
+    )
+    assert Employee.unscoped.get(pk=arrived.pk).has_absence_case
+    assert not Employee.unscoped.filter(pk__in=[o.pk for o in others], has_absence_case=True)
+
+
+def _fields_of(employee: Employee) -> dict:
+    return {
+        field.attname: getattr(employee, field.attname)
+        for field in Employee._meta.concrete_fields
+        if not field.generated and field.name != "key"
+    }
