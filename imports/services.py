@@ -31,6 +31,7 @@ import functools
 import hashlib
 import json
 import uuid
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -68,6 +69,7 @@ BATCH = 1000
 # the tables it wrote (core/statistics.py) instead of leaving lists to plans for the old sizes
 # until autovacuum comes by.
 ANALYZE_FROM_ROWS = 500
+DEPARTMENT_LOCK_NAMESPACE = zlib.crc32(b"imports-departments") & 0x7FFFFFFF
 NEW, UPDATE, UNCHANGED, REFUSED = "new", "update", "unchanged", "refused"
 STATUSES = [NEW, UPDATE, UNCHANGED, REFUSED]
 STATUS_CODES = {status: code for code, status in enumerate(STATUSES)}
@@ -667,6 +669,13 @@ def _add_departments(stored: EmployeeImport, by: User) -> None:
     """The missing departments the preview listed, top level first, each only where this user
     may still add it (else nothing is written). Saved one by one, as the organisation pages
     save them (their change capture included): a handful per import, not one per row."""
+    # Two imports adding the same path at the same moment would each find it missing and add
+    # it twice. One import of a tenant adds departments at a time: the next waits here until
+    # the first has committed, and then finds (and reuses) what it added.
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [DEPARTMENT_LOCK_NAMESPACE, by.tenant_id]
+        )
     context = _Context(by, plan_departments=True)
     # Change capture names the acting user from the request; in the background there is none.
     token = begin_request(RequestAudit(user=by))

@@ -668,6 +668,47 @@ def test_missing_departments_are_listed_and_added_only_when_chosen(hr_client, wo
     assert {e["actor_key"] for e in created} == {str(world.hr.key)}
 
 
+def test_imports_adding_departments_take_turns(hr_client, world):
+    """Two imports adding the same path at once would each find it missing and add it twice:
+    an import adds departments only under the tenant's department lock, and reads what exists
+    after it has the lock."""
+    import psycopg
+    from django.db import OperationalError, connection
+
+    from domains.models import Department
+    from imports import services
+
+    rows = [row("", "nieuw", personnel_number="D-1", department="Productie/Nachtploeg")]
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    services.request_commit(
+        employee_import=employee_import, by=world.hr, file_hash_seen=employee_import.file_hash,
+        skip_refused=False, add_departments=True,
+    )  # fmt: skip
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"], host=settings["HOST"], port=settings["PORT"] or 5432,
+        user=settings["USER"], autocommit=True,
+    )  # fmt: skip
+    try:
+        # Another import of this tenant is adding departments: this one waits for it.
+        other.execute(
+            "SELECT pg_advisory_lock(%s, %s)",
+            [services.DEPARTMENT_LOCK_NAMESPACE, world.tenant.pk],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '200ms'")
+        with pytest.raises(OperationalError, match="lock timeout"):
+            services.commit_import(employee_import=employee_import)
+        assert not Department.objects.filter(name="Nachtploeg").exists()
+    finally:
+        other.close()  # releases the lock
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = 0")
+    services.commit_import(employee_import=employee_import)
+    assert Department.objects.filter(name="Nachtploeg").count() == 1
+    assert Employee.objects.get(personnel_number="D-1").department.name == "Nachtploeg"
+
+
 def test_rows_in_missing_departments_are_left_out_when_not_chosen(hr_client, world):
     from domains.models import Department
 
