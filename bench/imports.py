@@ -5,7 +5,10 @@ makes them), side by side in one run, each in a process of its own (for its peak
   ours     - imports/services.py: preview (every row through the employee form's rules), then
              commit (checked again under lock, bulk writes, dated terms, change capture into
              the outbox); the outbox drain into the audit store is timed apart;
-  ours xlsx- the same rows as an XLSX workbook (openpyxl read-only streaming);
+  ours xlsx- the same rows as an XLSX workbook (our streaming reader of the sheet XML);
+  ours update - the monthly refresh: the same rows imported as new (not timed), exported with
+             the employee export, every surname and a tenth of the hours changed, and that file
+             imported as updates (timed: preview + commit);
   peer     - django-import-export's ModelResource (use_bulk, batch_size 1000, skip_diff,
              force_init_instance: its documented fast path), installed for this run only
              into a temporary directory, never into requirements; it checks and writes less
@@ -22,6 +25,7 @@ for the 100,000-row XLSX.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import resource
@@ -104,7 +108,10 @@ def child(variant: str, path: str, employer_name: str) -> None:
     result: dict[str, float | int] = {}
     with tenant_scope(user.tenant_id):
         started = time.perf_counter()
-        if variant.startswith("ours"):
+        if variant == "ours update":
+            run_ours(user, data, Path(path).name)
+            result.update(run_ours(user, update_file(user, employer_name), "update.csv"))
+        elif variant.startswith("ours"):
             result.update(run_ours(user, data, Path(path).name))
         elif variant == "peer":
             result.update(run_peer(user, data, employer_name))
@@ -142,6 +149,29 @@ def run_ours(user, data: bytes, name: str) -> dict[str, float | int]:
     drain = time.perf_counter() - drain_started
     return {"seconds": total, "preview": preview, "commit": total - preview,
             "events": events, "drain": drain}  # fmt: skip
+
+
+def update_file(user, employer_name: str) -> bytes:
+    """The employer's employees as the employee export gives them (the import's template),
+    every surname changed and the contract hours of every tenth employee."""
+    from django.utils import translation
+
+    from employees import exports
+    from employees.models import Employee
+
+    employees = Employee.objects.filter(employer__name=employer_name).order_by("pk")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    with translation.override("nl"):
+        writer.writerow(exports.columns(with_bsn=False))
+        for number, row in enumerate(
+            exports.rows(employees, tenant_id=user.tenant_id, with_bsn=False, dates_as_text=True)
+        ):
+            row[6] = f"{row[6]}-b"  # surname
+            if number % 10 == 0:
+                row[16] = "24"  # contract hours
+            writer.writerow(row)
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def run_peer(user, data: bytes, employer_name: str) -> dict[str, float | int]:
@@ -223,7 +253,7 @@ def main(sizes: list[int]) -> None:
     env = {**os.environ, "DATABASE_URL": _url("default"), "AUDIT_DATABASE_URL": _url("audit")}
     results: dict[tuple[int, str], dict] = {}
     work = Path(tempfile.mkdtemp(prefix="bench-imports-"))
-    variants = ["ours", "ours xlsx", "peer", "copy"]
+    variants = ["ours", "ours xlsx", "ours update", "peer", "copy"]
     try:
         with all_tenants():
             tenant = Tenant.objects.create(name="Bench imports")
@@ -262,6 +292,7 @@ def main(sizes: list[int]) -> None:
         labels = {
             "ours": "ours: preview + commit (CSV)",
             "ours xlsx": "ours: preview + commit (XLSX)",
+            "ours update": "ours: monthly update, all rows (CSV)",
             "peer": "django-import-export ModelResource (bulk)",
             "copy": "COPY into a scratch table (floor)",
         }
@@ -276,6 +307,11 @@ def main(sizes: list[int]) -> None:
             f"{'':>8} ours in detail: preview {detail['preview']:.2f} s, commit "
             f"{detail['commit']:.2f} s; {detail['events']:,} change events drained into the "
             f"audit store in {detail['drain']:.2f} s"
+        )
+        update = results[(size, "ours update")]
+        print(
+            f"{'':>8} monthly update in detail: preview {update['preview']:.2f} s, commit "
+            f"{update['commit']:.2f} s ({update['events']:,} change events)"
         )
 
 

@@ -157,7 +157,7 @@ class BulkWriter:
             factor_before = employee.part_time_factor
             if outcome.bsn_changed:
                 employee.set_bsn(values["bsn"])
-            ordered = sorted(employee.terms.all(), key=lambda t: t.valid_from)  # prefetched
+            ordered = outcome.terms  # in date order
             if outcome.hours_changed:
                 # As save_employee: new hours apply from today (one set of terms per day).
                 same_day = [t for t in ordered if t.valid_from == self.today]
