@@ -11,10 +11,20 @@ one department subtree (target <= 1 s each), plus the whole page's figures (the 
 trend and the comparison; median of 3). Median of 5 runs after one warm-up.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/reports.py
+
+`--keep` keeps the database (test_<name>) after the run and reuses it when it already holds the
+full-size data (migrating it first), so a change can be measured, and its plans read with EXPLAIN,
+on the same data without building it again. `--hash` prints a SHA-256 of every figure of several
+reads (the years 2016-2026, the year and its twelve months for the whole tenant and the subtree,
+the comparisons by employer and by department): equal hashes before and after a change to the
+figures' SQL on the same data mean the figures did not change.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import hashlib
 import os
 import statistics
 import sys
@@ -231,27 +241,83 @@ def counts() -> str:
     )
 
 
+def built_organisation():
+    """The organisation a kept database already holds at full size, or None."""
+    from auth2fa.models import User
+    from domains.models import Department, Employer, Tenant
+    from employees.models import Employee
+
+    tenant = Tenant.objects.filter(name="Cijferbank").first()
+    if tenant is None or Employee.unscoped.filter(tenant=tenant).count() != EMPLOYEES:
+        return None
+    employers = list(Employer.objects.filter(tenant=tenant).order_by("name"))
+    hr = User.objects.get(email="hr@cijferbank.test")
+    subtree = Department.objects.get(employer=employers[0], name="Afdeling 3")
+    return tenant, employers, hr, subtree
+
+
+def figures_hash(tenant, employers, subtree) -> str:
+    """A SHA-256 of every figure of several reads (see the module's docstring)."""
+    from reports.figures import Grouping, Scope, compute
+    from reports.selectors import trend_months
+
+    whole = Scope(tenant.pk, employer_ids=tuple(e.pk for e in employers))
+    part = Scope(tenant.pk, department_paths=(subtree.path,))
+    years = [(date(year, 1, 1), date(year, 12, 31)) for year in range(2016, 2027)]
+    reads = [
+        compute(whole, years, today=TODAY),
+        compute(whole, [YEAR], today=TODAY),
+        compute(part, [YEAR], today=TODAY),
+        compute(whole, trend_months(YEAR[1]), today=TODAY),
+        compute(part, trend_months(YEAR[1]), today=TODAY),
+        compute(whole, trend_months(TODAY), today=TODAY),
+        compute(whole, [YEAR], today=TODAY, grouping=Grouping("employer")),
+        compute(whole, [YEAR], today=TODAY, grouping=Grouping("departments", employers[0].pk)),
+        compute(part, [YEAR], today=TODAY, grouping=Grouping("departments", path=subtree.path)),
+    ]
+    digest = hashlib.sha256()
+    for read in reads:
+        for figures in read:
+            digest.update(repr(dataclasses.asdict(figures)).encode())
+        digest.update(b"|")
+    return digest.hexdigest()
+
+
 def main() -> None:
     from auditlog.context import disable_auditlog
 
     from core.tenancy import all_tenants
     from reports.figures import Scope
 
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keep", action="store_true", help="keep (and reuse) the database")
+    parser.add_argument("--hash", action="store_true", help="print a hash of the figures")
+    options = parser.parse_args()
     creation = connection.creation
-    old_name = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    old_name = creation.create_test_db(
+        verbosity=0, autoclobber=True, serialize=False, keepdb=options.keep
+    )
     try:
         with all_tenants(), disable_auditlog():  # building data is not a user's action
-            tenant, employers, leaves, hr, subtree = build_organisation()
-            sizes = []
-            for target in (EMPLOYEES // 10, EMPLOYEES):
-                started = time.perf_counter()
-                grow(tenant, employers, leaves, sizes[-1] + 1 if sizes else 1, target)
-                print(f"built {counts()} in {time.perf_counter() - started:.1f} s")
-                whole, part = count_queries(hr, subtree)
-                sizes.append(target)
-                print(
-                    f"  queries for the figures page's reads: whole tenant {whole}, subtree {part}"
-                )
+            built = built_organisation() if options.keep else None
+            if built is not None:
+                tenant, employers, hr, subtree = built
+                print(f"kept {counts()}")
+            else:
+                tenant, employers, leaves, hr, subtree = build_organisation()
+                sizes: list[int] = []
+                for target in (EMPLOYEES // 10, EMPLOYEES):
+                    started = time.perf_counter()
+                    grow(tenant, employers, leaves, sizes[-1] + 1 if sizes else 1, target)
+                    print(f"built {counts()} in {time.perf_counter() - started:.1f} s")
+                    whole, part = count_queries(hr, subtree)
+                    sizes.append(target)
+                    print(
+                        "  queries for the figures page's reads:"
+                        f" whole tenant {whole}, subtree {part}"
+                    )
+            if options.hash:
+                print(f"figures hash {figures_hash(tenant, employers, subtree)}")
             whole_scope = Scope(tenant.pk, employer_ids=tuple(e.pk for e in employers))
             part_scope = Scope(tenant.pk, department_paths=(subtree.path,))
             print(f"a year's figures (2025), median of {RUNS} runs; target <= {TARGET_S:.1f} s")
@@ -267,7 +333,11 @@ def main() -> None:
                 seconds, _report = timed(page_figures, hr, key, runs=PAGE_RUNS)
                 print(f"  whole page ({label}: year, 12-month trend, comparison) {seconds:6.3f} s")
     finally:
-        creation.destroy_test_db(old_name, verbosity=0)
+        if options.keep:
+            connection.close()
+            connection.settings_dict["NAME"] = old_name
+        else:
+            creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":
