@@ -229,7 +229,11 @@ class Employee(TenantOwned):
 
 class EmploymentTerms(TenantOwned):
     """Contract hours and the employer's full-time hours from a date on: the dated history of
-    the part-time factor (contract hours / full-time hours, at most 1)."""
+    the part-time factor (contract hours / full-time hours, at most 1).
+
+    The table also holds the days each set applies (`applies_from`, `applies_until`) for the
+    absence figures: no model fields, the database keeps them with triggers (employees migration
+    0008)."""
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="terms")
     valid_from = models.DateField(_("valid from"))
