@@ -13,11 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.fields import DateRangeField
-from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Func, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -145,7 +142,12 @@ class AboutTheCaseEmployee:
 
 
 class AbsencePeriod(AboutTheCaseEmployee, TenantOwned):
-    """One sick spell. A case has several when an absence continued it (merge within 28 days)."""
+    """One sick spell. A case has several when an absence continued it (merge within 28 days).
+
+    The table also holds the case's `employee_id` and `case_type`, for the absence figures
+    (reports/figures.py): no model fields, the database keeps them with triggers (cases migration
+    0007), as it does the covering index on the spell's days the figures find a period's spells
+    by."""
 
     case = models.ForeignKey(AbsenceCase, on_delete=models.CASCADE, related_name="periods")
     starts_on = models.DateField(_("first sick day"))
@@ -153,27 +155,17 @@ class AbsencePeriod(AboutTheCaseEmployee, TenantOwned):
 
     class Meta(TenantOwned.Meta):
         ordering = ["starts_on"]
-        indexes = [
-            # The spell's days as a range (an open spell: unbounded), so the absence figures
-            # (reports/figures.py) find the spells overlapping a period without a full scan.
-            GistIndex(
-                Func(
-                    F("starts_on"),
-                    F("ends_on"),
-                    Value("[]"),
-                    function="daterange",
-                    output_field=DateRangeField(),
-                ),
-                name="absenceperiod_days",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"Absence period {self.key}"
 
 
 class IncapacityChange(AboutTheCaseEmployee, TenantOwned):
-    """From `starts_on` the employee is this percentage unfit for work (partial recovery)."""
+    """From `starts_on` the employee is this percentage unfit for work (partial recovery).
+
+    The table also holds the days each change applies (`applies_from`, `applies_until`) for the
+    absence figures: no model fields, the database keeps them with triggers (cases migration
+    0007)."""
 
     case = models.ForeignKey(
         AbsenceCase, on_delete=models.CASCADE, related_name="incapacity_changes"

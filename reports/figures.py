@@ -169,20 +169,22 @@ emp AS MATERIALIZED (
        AND e.employment_start <= %(hi)s
        AND (e.employment_end IS NULL OR e.employment_end >= %(lo)s)
 ),
--- The part-time factor per interval: each set of terms until the next; the first also before;
--- an employee without terms has their own factor throughout. With the employee's employment and
--- group, so the sums below need no second join with the employees.
+-- The part-time factor per interval: each set of terms until the next; the first also before
+-- (the days each set applies are stored with it, employees migration 0008); an employee without
+-- terms has their own factor throughout. With the employee's employment and group, so the sums
+-- below need no second join with the employees. Only the terms applying in the periods.
 dtf AS MATERIALIZED (
     SELECT e.id AS emp_id, e.grp, e.e_from, e.e_to,
-           CASE WHEN lag(t.valid_from) OVER w IS NULL THEN '-infinity'::date
-                ELSE t.valid_from END AS f_from,
-           COALESCE(lead(t.valid_from) OVER w - 1, 'infinity'::date) AS f_to,
+           COALESCE(t.applies_from, '-infinity'::date) AS f_from,
+           COALESCE(t.applies_until, 'infinity'::date) AS f_to,
            CASE WHEN t.id IS NULL THEN (e.part_time_factor * 1000)::int
                 ELSE LEAST(1000, ROUND(t.contract_hours * 1000 / t.full_time_hours))::int
            END AS factor
       FROM emp e
-      LEFT JOIN employees_employmentterms t ON t.employee_id = e.id
-    WINDOW w AS (PARTITION BY e.id ORDER BY t.valid_from)
+      LEFT JOIN employees_employmentterms t
+        ON t.employee_id = e.id
+       AND (t.applies_from IS NULL OR t.applies_from <= %(hi)s)
+       AND (t.applies_until IS NULL OR t.applies_until >= %(lo)s)
 ),
 -- Head count and days employed, and days employed × part-time factor, per period and group.
 heads AS (
@@ -199,19 +201,16 @@ fte AS (
       JOIN periods p ON LEAST(f.e_to, f.f_to, p.p_to) >= GREATEST(f.e_from, f.f_from, p.p_from)
      GROUP BY p.pid, f.grp
 ),
-spells AS MATERIALIZED (
-    SELECT ap.case_id, c.employee_id AS emp_id, c.case_type, ap.starts_on, ap.ends_on,
+-- The spells carry their case's employee and type (cases migration 0007), so the cases are not
+-- read; a covering index has all this reads of the spells of the periods (an index-only scan).
+spells AS (
+    SELECT ap.case_id, ap.employee_id AS emp_id, ap.case_type, ap.starts_on, ap.ends_on,
            COALESCE(ap.ends_on, 'infinity'::date) AS s_to, e.grp, e.e_from, e.e_to
       FROM cases_absenceperiod ap
-      JOIN cases_absencecase c ON c.id = ap.case_id
-      JOIN emp e ON e.id = c.employee_id
+      JOIN emp e ON e.id = ap.employee_id
      WHERE ap.tenant_id = %(tenant)s
        -- The spell's days as a range (open: unbounded), as the GiST index on it has them.
        AND daterange(ap.starts_on, ap.ends_on, '[]') && daterange(%(lo)s, %(hi)s, '[]')
-       -- Implied by the above (a case spans its spells), but it lets the planner narrow the
-       -- cases by their index instead of reading them all.
-       AND c.tenant_id = %(tenant)s AND c.first_sick_day <= %(hi)s
-       AND (c.recovered_on IS NULL OR c.recovered_on > %(lo)s)
 ),
 -- Each spell with a sick day in a period while the employee is employed, with its duration
 -- class: its length up to the end of the period (or its recovery, when earlier).
@@ -226,23 +225,17 @@ spell_periods AS MATERIALIZED (
       JOIN periods p ON s.starts_on <= LEAST(p.p_to, s.e_to)
                     AND s.s_to >= GREATEST(p.p_from, s.e_from)
 ),
--- Incapacity per interval of a case: each change until the next; the first also before. Read for
--- the cases with a spell in the periods (a superset of those of the scope: the join with the
--- spells below keeps the scope's) by a hash join the planner can run in parallel, not by one
--- index probe per spell; see INCAPACITY_SCOPE for department subtrees.
+-- Incapacity per interval of a case: each change until the next; the first also before. Each
+-- change stores those days, bounded by its case's first sick day and recovery (cases migration
+-- 0007; a case spans its spells, so the bounds change no sum), so the changes applying in the
+-- periods are read from the covering GiST index on them (the expression must stay the index's):
+-- those of the cases with a spell in the periods (the join with the spells keeps the scope's).
 incapacity AS (
-    SELECT ic.case_id,
-           CASE WHEN lag(ic.starts_on) OVER w IS NULL THEN '-infinity'::date
-                ELSE ic.starts_on END AS i_from,
-           COALESCE(lead(ic.starts_on) OVER w - 1, 'infinity'::date) AS i_to,
-           ic.percentage::int AS ao
+    SELECT ic.case_id, ic.applies_from AS i_from,
+           COALESCE(ic.applies_until, 'infinity'::date) AS i_to, ic.percentage::int AS ao
       FROM cases_incapacitychange ic
-      JOIN cases_absencecase c ON c.id = ic.case_id
-      {incapacity_join}
-     WHERE c.tenant_id = %(tenant)s AND c.first_sick_day <= %(hi)s
-       AND (c.recovered_on IS NULL OR c.recovered_on > %(lo)s)
-       {incapacity_where}
-    WINDOW w AS (PARTITION BY ic.case_id ORDER BY ic.starts_on, ic.id)
+     WHERE ic.tenant_id = %(tenant)s
+       AND daterange(ic.applies_from, ic.applies_until + 1) && daterange(%(lo)s, %(hi)s, '[]')
 ),
 -- Σ sick days × part-time factor × incapacity: the intersection of spell, incapacity interval,
 -- factor interval, employment and period, times its factors.
@@ -319,16 +312,6 @@ SELECT h.pid, h.grp, h.headcount, h.days, COALESCE(t.fte_days, 0)::numeric / 100
  ORDER BY h.pid, h.grp NULLS FIRST
 """
 
-# A department subtree is usually a small part of the tenant: there, reading the incapacity of
-# the subtree's cases only is faster (0.3 s against 0.55 s on the benchmark, shared machine);
-# for whole employers the filter costs more than it saves (it is not needed for the result
-# either way).
-INCAPACITY_SCOPE = (
-    """JOIN employees_employee e ON e.id = c.employee_id
-      LEFT JOIN domains_department d ON d.id = e.department_id""",
-    "AND (e.employer_id = ANY(%(employers)s::bigint[]) OR d.path LIKE ANY(%(paths)s::text[]))",
-)
-
 _CLASS_SUMS = ",\n           ".join(
     [
         "COALESCE(SUM(weight) FILTER (WHERE sp.case_type = %(sickness)s), 0) AS sick",
@@ -381,8 +364,6 @@ def compute(
         class_sums=_CLASS_SUMS,
         class_counts=_CLASS_COUNTS,
         class_columns=_CLASS_COLUMNS,
-        incapacity_join=INCAPACITY_SCOPE[0] if scope.department_paths else "",
-        incapacity_where=INCAPACITY_SCOPE[1] if scope.department_paths else "",
     )
     params: dict[str, Any] = {
         "today": today,

@@ -14,6 +14,7 @@ from auth2fa.models import AccountType, User
 from core.tenancy import all_tenants
 from domains.models import Department, Tenant
 from employees.models import Employee
+from tests.test_figures_columns import assert_all_kept
 from verzuim.celery import app
 
 
@@ -85,6 +86,10 @@ def test_seeding_twice_changes_nothing(demo):
     count = Employee.objects.count()
     call_command("seed_demo", stdout=StringIO())
     assert Employee.objects.count() == count
+
+
+def test_the_demo_seed_leaves_the_figures_columns_right(demo):
+    assert_all_kept()
 
 
 def test_demo_bsns_pass_the_eleven_test(demo):
