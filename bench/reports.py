@@ -186,7 +186,7 @@ def grow(tenant, employers, leaves, first: int, last: int) -> None:
         cursor.execute(PERIODS_SQL, {"tenant": tenant.pk, "after": after_case})
         cursor.execute(INCAPACITY_SQL, {"tenant": tenant.pk, "after": after_case})
         # The triggers that keep the days each set of terms and each incapacity change applies
-        # (employees migration 0008, cases migration 0007) wrote those rows a second time: compact
+        # (employees migration 0009, cases migration 0008) wrote those rows a second time: compact
         # them, as a table written row by row over the years would be.
         cursor.execute("VACUUM (FULL, ANALYZE) employees_employmentterms, cases_incapacitychange")
         cursor.execute("VACUUM ANALYZE")

@@ -146,7 +146,7 @@ class AbsencePeriod(AboutTheCaseEmployee, TenantOwned):
 
     The table also holds the case's `employee_id` and `case_type`, for the absence figures
     (reports/figures.py): no model fields, the database keeps them with triggers (cases migration
-    0007), as it does the covering index on the spell's days the figures find a period's spells
+    0008), as it does the covering index on the spell's days the figures find a period's spells
     by."""
 
     case = models.ForeignKey(AbsenceCase, on_delete=models.CASCADE, related_name="periods")
@@ -165,7 +165,7 @@ class IncapacityChange(AboutTheCaseEmployee, TenantOwned):
 
     The table also holds the days each change applies (`applies_from`, `applies_until`) for the
     absence figures: no model fields, the database keeps them with triggers (cases migration
-    0007)."""
+    0008)."""
 
     case = models.ForeignKey(
         AbsenceCase, on_delete=models.CASCADE, related_name="incapacity_changes"

@@ -233,7 +233,7 @@ class EmploymentTerms(TenantOwned):
 
     The table also holds the days each set applies (`applies_from`, `applies_until`) for the
     absence figures: no model fields, the database keeps them with triggers (employees migration
-    0008)."""
+    0009)."""
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="terms")
     valid_from = models.DateField(_("valid from"))

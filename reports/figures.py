@@ -170,7 +170,7 @@ emp AS MATERIALIZED (
        AND (e.employment_end IS NULL OR e.employment_end >= %(lo)s)
 ),
 -- The part-time factor per interval: each set of terms until the next; the first also before
--- (the days each set applies are stored with it, employees migration 0008); an employee without
+-- (the days each set applies are stored with it, employees migration 0009); an employee without
 -- terms has their own factor throughout. With the employee's employment and group, so the sums
 -- below need no second join with the employees. Only the terms applying in the periods.
 dtf AS MATERIALIZED (
@@ -201,7 +201,7 @@ fte AS (
       JOIN periods p ON LEAST(f.e_to, f.f_to, p.p_to) >= GREATEST(f.e_from, f.f_from, p.p_from)
      GROUP BY p.pid, f.grp
 ),
--- The spells carry their case's employee and type (cases migration 0007), so the cases are not
+-- The spells carry their case's employee and type (cases migration 0008), so the cases are not
 -- read; a covering index has all this reads of the spells of the periods (an index-only scan).
 spells AS (
     SELECT ap.case_id, ap.employee_id AS emp_id, ap.case_type, ap.starts_on, ap.ends_on,
@@ -227,7 +227,7 @@ spell_periods AS MATERIALIZED (
 ),
 -- Incapacity per interval of a case: each change until the next; the first also before. Each
 -- change stores those days, bounded by its case's first sick day and recovery (cases migration
--- 0007; a case spans its spells, so the bounds change no sum), so the changes applying in the
+-- 0008; a case spans its spells, so the bounds change no sum), so the changes applying in the
 -- periods are read from the covering GiST index on them (the expression must stay the index's):
 -- those of the cases with a spell in the periods (the join with the spells keeps the scope's).
 incapacity AS (

@@ -1,5 +1,5 @@
-"""The columns the database keeps for the absence figures (cases migration 0007, employees
-migration 0008): each sick spell's employee and case type, and the days each incapacity change
+"""The columns the database keeps for the absence figures (cases migration 0008, employees
+migration 0009): each sick spell's employee and case type, and the days each incapacity change
 and each set of employment terms applies. Every write path must leave them exactly as computed
 here from the rows themselves, in Python, independently of the triggers' SQL: services, plain
 ORM writes, bulk_create, the import's COPY, bulk SQL, deletion."""

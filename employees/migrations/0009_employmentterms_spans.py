@@ -85,6 +85,6 @@ ALTER TABLE employees_employmentterms DROP COLUMN IF EXISTS applies_until,
 
 
 class Migration(migrations.Migration):
-    dependencies = [("employees", "0007_search_keys")]
+    dependencies = [("employees", "0008_cheaper_writes")]
 
     operations = [migrations.RunSQL(SQL, REVERSE_SQL)]

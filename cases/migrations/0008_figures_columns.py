@@ -172,7 +172,7 @@ ALTER TABLE cases_absenceperiod DROP COLUMN IF EXISTS case_type,
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0006_absenceperiod_days_index")]
+    dependencies = [("cases", "0007_has_absence_case_trigger_set_based")]
 
     operations = [
         # Replaced by a covering index on the same days (below, in SQL: it covers the columns the
