@@ -42,6 +42,7 @@ MAX_PART_BYTES = 16 * 1024 * 1024  # the small parts: content types, workbook, i
 MAX_TEXT = 32_767  # characters in a cell: Excel's own limit (a longer one is no Excel file)
 MAX_COLUMN = 16_384  # XFD, Excel's last column
 MAX_ROW = 1_048_576  # Excel's last row
+MAX_GAP = 64  # empty columns filled in at once while a row is read (a wider gap: at the end)
 CHUNK = 64 * 1024
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -340,10 +341,14 @@ class FirstSheet:
         style_kinds: dict[str | None, int] = {None: _style_kind(None, date_styles, set())}
         shared_formulas: dict[str, Translator] = {}
         columns = _COLUMNS
-        done: list[tuple[int, list[Any]]] = []  # (empty rows before it, row) since last chunk
+        # The rows of the last chunk: (empty rows before it, its cells, its far cells). A row is
+        # made full width only as it is handed out: a chunk of 64 KB can hold thousands of
+        # rows, and a row of one cell in column XFD is 16,384 wide.
+        done: list[tuple[int, list[Any], dict[int, Any] | None]] = []
         next_row = 1  # the spreadsheet's number of the next row to yield
         number = 0  # this row's number: its r, else one more than the last
-        values: list[Any] = []
+        values: list[Any] = []  # the row's cells from column A, without gaps wider than MAX_GAP
+        far: dict[int, Any] | None = None  # column -> value of the cells after a wider gap
         in_row = in_cell = False
         column = 0
         kind = "n"
@@ -363,7 +368,7 @@ class FirstSheet:
         def start(name: str, attrs: dict[str, str]) -> None:
             nonlocal in_row, in_cell, column, kind, style, reference, value_text, formula
             nonlocal formula_text, reading, pending, inline, inline_depth, plain, runs, run
-            nonlocal number, values
+            nonlocal number, values, far
             if name is C:
                 if not in_row:
                     return
@@ -386,7 +391,7 @@ class FirstSheet:
                     given = attrs.get("r")
                     number = _row_number(given) if given else number + 1
                     column = 0
-                    values = []
+                    values, far = [], None
             elif name is V:
                 if value_text is None and reading is None:
                     reading, pending = V, ""
@@ -407,7 +412,7 @@ class FirstSheet:
 
         def end(name: str) -> None:  # noqa: PLR0915 - the common case first, one call a tag
             nonlocal in_row, in_cell, value_text, formula_text, reading, inline_depth, plain
-            nonlocal run, next_row
+            nonlocal run, next_row, far
             if name is reading:
                 if name is V:
                     value_text = pending
@@ -461,22 +466,24 @@ class FirstSheet:
                     value = value_text
                 if style not in style_kinds:  # openpyxl reads every cell's style (or fails)
                     style_kinds[style] = _style_kind(style, date_styles, timedelta_styles)
-                if column == len(values) + 1:  # the usual case: the next column
+                if column == len(values) + 1 and far is None:  # the usual case: the next one
                     values.append(value)
-                elif column > len(values):
+                elif column <= len(values):  # a cell given twice, or out of order: the last
+                    values[column - 1] = value  # one counts, as in openpyxl
+                elif column - len(values) <= MAX_GAP and far is None:
                     values.extend([None] * (column - len(values) - 1))
                     values.append(value)
-                else:  # a cell given twice, or out of order: the last one counts
-                    values[column - 1] = value
+                else:
+                    if far is None:
+                        far = {}
+                    far[column] = value
             elif name is ROW:
                 if not in_row or in_cell:
                     return
                 in_row = False
                 if number < next_row:
                     return  # a row given again or out of order: openpyxl skips it too
-                if len(values) < width:
-                    values.extend([None] * (width - len(values)))
-                done.append((number - next_row, values))
+                done.append((number - next_row, values, far))
                 next_row = number + 1
             elif inline_depth:
                 if name is IS and inline_depth == IN_STRING:
@@ -519,11 +526,18 @@ class FirstSheet:
                 chunk = stream.read(CHUNK)
                 last = not chunk
                 parser.Parse(chunk, last)
-                for gap, row in done:
+                done.reverse()
+                while done:  # popped: a row handed out is not kept here
+                    gap, row, far_cells = done.pop()
                     for _ in range(gap):
                         yield [None] * width
+                    if far_cells:
+                        row.extend([None] * (max(far_cells) - len(row)))
+                        for far_column, value in far_cells.items():
+                            row[far_column - 1] = value
+                    if len(row) < width:
+                        row.extend([None] * (width - len(row)))
                     yield row
-                done.clear()
 
 
 def _in_string(stack: list[str]) -> bool:

@@ -357,6 +357,17 @@ HAND_WRITTEN = {
         ),
         [[1]],
     ),
+    "near and far columns": (
+        workbook_zip(
+            '<row r="1"><c r="A1"><v>1</v></c><c r="Z1"><v>26</v></c><c r="XFD1"><v>9</v></c>'
+            '</row><row r="2"><c r="B2"><v>2</v></c><c r="CZ2"><v>104</v></c>'
+            '<c r="DA2"><v>105</v></c></row>'
+        ),
+        [
+            [1, *[None] * 24, 26, *[None] * (16384 - 27), 9],
+            [None, 2, *[None] * 101, 104, 105],
+        ],
+    ),
     "a row given twice": (
         workbook_zip(
             '<row r="1"><c r="A1"><v>1</v></c></row><row r="1"><c r="A1"><v>2</v></c></row>'
@@ -393,6 +404,23 @@ def test_where_we_part_from_openpyxl_on_purpose():
     assert ours(data) == [[None, 1, 2]]
     with pytest.raises((KeyError, ValueError)):
         openpyxls(data)
+
+
+def test_rows_of_one_far_cell_are_widened_one_at_a_time():
+    """A row of one cell in column XFD is 16,384 values: a chunk of the sheet holds thousands
+    such rows, so they are widened as they are handed out, not as the chunk is read."""
+    import tracemalloc
+
+    rows = "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>' for n in range(1, 3001))
+    with FirstSheet(workbook_zip(rows)) as sheet:
+        tracemalloc.start()
+        try:
+            count = sum(1 for values in sheet.rows() if values[-1] == 1 and len(values) == 16384)
+            _size, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert count == 3000
+    assert peak < 10 * 1024 * 1024  # a few rows of 128 kB, not a chunk's worth (~200 MB)
 
 
 # --- the import's use of it: estimate, row numbers ----------------------------------------------
