@@ -21,7 +21,6 @@ import argparse
 import importlib.util
 import io
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -125,7 +124,9 @@ def child(reader: str, path: str) -> None:
         for _values in raw_rows(data, "w.xlsx"):
             count += 1
     seconds = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: that one survives exec, so a child would report the parent's peak.
+    status = Path("/proc/self/status").read_text().splitlines()
+    rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     print(json.dumps({"rows": count, "seconds": seconds, "rss_mb": rss}))
 
 

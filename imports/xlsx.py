@@ -85,7 +85,8 @@ DIGITS = "0123456789"
 
 
 class WorkbookTooLarge(ValueError):
-    """A part of the workbook unpacks beyond its limit (a zip bomb, or no sheet to import)."""
+    """A part of the workbook unpacks beyond its limit (a zip bomb, or far beyond a sheet we
+    would import)."""
 
 
 class _Stop(Exception):  # noqa: N818 - not an error: ends a parse that has read enough
@@ -166,7 +167,7 @@ class FirstSheet:
     # --- the parts around the sheet ----------------------------------------------------------
 
     def _content_types(self) -> tuple[dict[str, str], set[str]]:
-        """Override part name -> content type (the first of each type kept), default types."""
+        """Content type -> its (first) override's part name; the default content types."""
         overrides: dict[str, str] = {}
         defaults: set[str] = set()
 
@@ -375,7 +376,10 @@ class FirstSheet:
                 in_cell = True
                 reference = attrs.get("r")
                 if reference:
-                    column = columns.get(reference.rstrip(DIGITS)) or _column(reference)
+                    letters = reference.rstrip(DIGITS)
+                    column = (
+                        columns.get(letters) if len(letters) < len(reference) else None
+                    ) or _column(reference)
                 else:
                     column += 1
                     if column > MAX_COLUMN:

@@ -484,7 +484,7 @@ REFUSED = {
     "broken XML": workbook_zip('<row r="1"><c r="A1"><v>1</v></row>'),
     "a shared string that is not there": workbook_zip('<row><c t="s"><v>3</v></c></row>'),
     "a number that is none": workbook_zip("<row><c><v>12abc</v></c></row>"),
-    "a reference without a row": workbook_zip('<row><c r="AB"><v>1</v></c></row>'),
+    "a reference without a row": workbook_zip('<row><c r="A1"><v>1</v></c><c r="A"/></row>'),
     "a column beyond XFD": workbook_zip('<row><c r="XFE1"><v>1</v></c></row>'),
     "a row beyond Excel's": workbook_zip('<row r="1048577"><c><v>1</v></c></row>'),
     "a cell longer than Excel allows": workbook_zip(
