@@ -376,7 +376,7 @@ class FirstSheet:
                 in_cell = True
                 reference = attrs.get("r")
                 if reference:
-                    letters = reference.rstrip(DIGITS)
+                    letters = reference.rstrip(DIGITS)  # _column checks there was a number
                     column = (
                         columns.get(letters) if len(letters) < len(reference) else None
                     ) or _column(reference)
@@ -571,10 +571,12 @@ _COLUMNS: dict[str, int] = {}
 def _column(reference: str) -> int:
     """The column number of a cell reference such as "B7" (or "$B$7")."""
     letters = reference.rstrip(DIGITS)
+    if len(letters) == len(reference):
+        raise ValueError("not a cell reference: no row number")
     column = _COLUMNS.get(letters)
     if column is None:
         match = COLUMN_LETTERS.fullmatch(letters)
-        if match is None or len(letters) == len(reference):
+        if match is None:
             raise ValueError("not a cell reference")
         column = column_index_from_string(match.group(1).upper())
         if column > MAX_COLUMN:
