@@ -1,5 +1,5 @@
 """Reading an uploaded employee sheet: CSV (UTF-8 with or without BOM, or Windows-1252 as Excel
-writes it; `;` or `,`) or XLSX (openpyxl, read-only streaming), into rows of cells by column.
+writes it; `;` or `,`) or XLSX (imports/xlsx.py, streaming), into rows of cells by column.
 
 The columns are those of the employee export (employees/exports.py), under their English or
 Dutch header, in any order after the first two (the unique key and the action). A file that
@@ -22,10 +22,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from core.exports import FORMULA_STARTS
 from employees.exports import columns
+from imports.xlsx import FirstSheet, WorkbookTooLarge
 
 # The export's columns, by the name the import gives each (same order as exports.columns).
 FIELDS = [
@@ -135,24 +135,29 @@ def _lines(text: str) -> Iterator[str]:
 
 
 def _xlsx_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
-    # A damaged workbook fails anywhere in zipfile, zlib, the XML parser or openpyxl, and with
-    # any of their exceptions: each is the same answer to the person, a file we cannot read.
+    # A damaged workbook fails anywhere in zipfile, zlib, expat or our reader, and with any of
+    # their exceptions: each is the same answer to the person, a file we cannot read.
     refused = FileRefused(_("This file is not a valid Excel workbook."), code="not_xlsx")
+    too_large = FileRefused(
+        _("This workbook is too large when unpacked; split it into smaller files."),
+        code="xlsx_too_large",
+    )
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        sheet = FirstSheet(data)
+    except WorkbookTooLarge:
+        raise too_large from None
     except Exception:  # noqa: BLE001 - see above
         raise refused from None
     try:
-        sheet = workbook.worksheets[0]
-        sizes.append(sheet.max_row or _count_xml_rows(data, sheet._worksheet_path))
-        for values in sheet.iter_rows(values_only=True):
-            yield list(values)
+        with sheet:
+            sizes.append(sheet.max_row or _count_xml_rows(data, sheet.path))
+            yield from sheet.rows()
     except FileRefused:
         raise
+    except WorkbookTooLarge:
+        raise too_large from None
     except Exception:  # noqa: BLE001 - see above
         raise refused from None
-    finally:
-        workbook.close()
 
 
 def _count_xml_rows(data: bytes, path: str) -> int:
