@@ -53,8 +53,8 @@ def rows(
     dates_as_text: bool,
     bsn_for: set[int] | None = None,
 ) -> Iterator[list[Any]]:
-    """One row per employee, in the order of `columns`; the queries do not grow with the rows
-    (terms come prefetched, departments from one lookup)."""
+    """One row per employee, in the order of `columns`; the queries grow with the rows only by
+    one per 2,000 (terms come prefetched per chunk, departments from one lookup)."""
     paths = department_paths(tenant_id)
     today = timezone.localdate()
     genders = dict(Gender.choices)
@@ -70,7 +70,10 @@ def rows(
         return f"{value.normalize():f}".replace(".", ",") if dates_as_text else value
 
     terms = Prefetch("terms", queryset=EmploymentTerms.objects.order_by("valid_from"))
-    for employee in employees.select_related("employer").prefetch_related(terms):
+    # In chunks (each with its terms prefetched): 100,000 employees held at once, with their
+    # prefetch caches, took over 500 MB.
+    chunks = employees.select_related("employer").prefetch_related(terms).iterator(chunk_size=2000)
+    for employee in chunks:
         current = _terms_today(employee, today)
         row = [
             str(employee.key), _("update"), employee.personnel_number, employee.initials,
