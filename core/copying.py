@@ -66,14 +66,11 @@ def copy_line(row: Sequence[Any]) -> str:
     return "\t".join([formats.get(value.__class__, _format)(value) for value in row]) + "\n"
 
 
-def copy_rows(
-    table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, using: Any = None
-) -> None:
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """COPY the rows (values in the order of `columns`) into `table`, in the current
-    transaction of the connection `using` (default: the default connection)."""
-    target = connection if using is None else using
+    transaction of the default connection."""
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with target.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         block: list[str] = []
         for row in rows:
             block.append(copy_line(row))
