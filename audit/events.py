@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from audit.models import Action, OutboxEvent, Outcome
 from core.actors import actor_facts
-from core.copying import copy_rows
+from core.copying import CopyData
 
 logger = logging.getLogger(__name__)
 
@@ -221,16 +221,30 @@ class ChangeEvents:
             for event_id, (object_key, subject_key, fields) in zip(event_ids, keys, strict=True)
         ]
 
+    def copy_data(self) -> CopyData:
+        """The events in COPY's text format, taken out of this collection (no database access:
+        a bulk writer may format them away from the connection); stored by `store_copied`."""
+        data = CopyData.of(
+            OutboxEvent._meta.db_table, ("event_id", "payload", "created_at"), self._rows
+        )
+        self._rows = []
+        return data
+
     def store(self) -> None:
         """COPY the events into the outbox; the worker is woken after the commit."""
-        if not self._rows:
-            return
-        copy_rows(OutboxEvent._meta.db_table, ("event_id", "payload", "created_at"), self._rows)
-        self._rows = []
-        if not connection.in_atomic_block:
-            wake_drainer()
-        elif not _wake_scheduled():
-            transaction.on_commit(wake_drainer)
+        store_copied(self.copy_data())
+
+
+def store_copied(data: CopyData) -> None:
+    """Change events formatted by ChangeEvents.copy_data: COPY them into the outbox, in the
+    current transaction if one is open; the worker is woken after the commit."""
+    if not data.text:
+        return
+    data.send()
+    if not connection.in_atomic_block:
+        wake_drainer()
+    elif not _wake_scheduled():
+        transaction.on_commit(wake_drainer)
 
 
 def record_read(event_type: str, **fields) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -66,19 +67,35 @@ def copy_line(row: Sequence[Any]) -> str:
     return "\t".join([formats.get(value.__class__, _format)(value) for value in row]) + "\n"
 
 
+@dataclass(frozen=True)
+class CopyData:
+    """Rows written out in COPY's text format for one table, to be sent later: formatting
+    needs no connection, so a bulk writer can format the next batch in a worker thread while
+    the connection sends this one (imports/services.py)."""
+
+    table: str
+    columns: tuple[str, ...]
+    text: str
+
+    @classmethod
+    def of(cls, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> CopyData:
+        """The rows (values in the order of `columns`) formatted for `table`."""
+        return cls(table, tuple(columns), "".join([copy_line(row) for row in rows]))
+
+    def send(self) -> None:
+        """COPY the rows into the table, in the current transaction of the default connection."""
+        if not self.text:
+            return
+        statement = f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            copy.write(self.text)
+
+
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """COPY the rows (values in the order of `columns`) into `table`, in the current
-    transaction of the default connection."""
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        block: list[str] = []
-        for row in rows:
-            block.append(copy_line(row))
-            if len(block) == 5000:  # noqa: PLR2004 - a few MB per write, not the whole batch
-                copy.write("".join(block))
-                block = []
-        if block:
-            copy.write("".join(block))
+    transaction of the default connection. For a batch (a few thousand rows): they are
+    formatted as one text before they are sent."""
+    CopyData.of(table, columns, rows).send()
 
 
 def new_keys(count: int) -> list[str]:

@@ -18,6 +18,9 @@ import hmac
 import os
 import struct
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol, cast
 
 from cryptography.exceptions import InvalidTag
@@ -110,8 +113,34 @@ def _data_key(tenant_id: int, version: int) -> bytes:
     return key
 
 
+# Per context (a bulk write, and the worker thread it copies its context to): a tenant's newest
+# data key read once by `pinned_data_key`, instead of once per value sealed.
+_pinned_keys: ContextVar[dict[int, tuple[int, bytes]] | None] = ContextVar(
+    "pinned_data_keys", default=None
+)
+
+
+@contextmanager
+def pinned_data_key(tenant_id: int) -> Iterator[None]:
+    """Within: values of this tenant are sealed with its newest data key as read on entry,
+    without a query per value (and so also where no query may run: a worker thread that
+    formats a bulk write). A key rotated meanwhile is used from the next write on; the pinned
+    key stays readable, as every older version does."""
+    pinned = dict(_pinned_keys.get() or {})
+    pinned[tenant_id] = _current_data_key(tenant_id)
+    _data_key(tenant_id, 1)  # the blind index's key, kept in this process's memory
+    token = _pinned_keys.set(pinned)
+    try:
+        yield
+    finally:
+        _pinned_keys.reset(token)
+
+
 def _current_data_key(tenant_id: int) -> tuple[int, bytes]:
     """The tenant's newest data key, created on first use."""
+    pinned = (_pinned_keys.get() or {}).get(tenant_id)
+    if pinned is not None:
+        return pinned
     version = (
         TenantDataKey.objects.filter(tenant_id=tenant_id)
         .order_by("-version")

@@ -43,6 +43,7 @@ from typing import Any
 from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -50,6 +51,8 @@ from django.utils.translation import gettext as _
 from audit.codes import Action
 from audit.events import RequestAudit, begin_request, end_request, record_event
 from auth2fa.models import User
+from core.encryption import pinned_data_key
+from core.overlap import overlapped
 from core.statistics import analyze
 from core.tenancy import all_tenants, tenant_scope
 from domains.models import Department
@@ -61,7 +64,7 @@ from employees.selectors import placement_choices, visible_employees
 from imports.forms import FastRowCheck, ImportRowForm
 from imports.models import EmployeeImport, ImportStatus
 from imports.parsing import DATES, FIELDS, FileRefused, Row, check_header, read_rows
-from imports.writing import WRITTEN, BulkWriter
+from imports.writing import WRITTEN, BulkWriter, Prepared
 
 BATCH = 1000
 # From this many new or changed employees on, the commit refreshes the planner's statistics of
@@ -272,48 +275,76 @@ def doubled_reason(context_header: Callable[[str | None], str], what: str) -> tu
     )
 
 
+TAKEN_NUMBERS_SQL = f"""
+SELECT e.employer_id, e.personnel_number, e.id
+  FROM unnest(%s::text[]) AS wanted(number)
+ CROSS JOIN LATERAL (
+     SELECT employer_id, personnel_number, id FROM {Employee._meta.db_table}
+      WHERE tenant_id = %s AND personnel_number = wanted.number
+ ) AS e
+"""  # noqa: S608 - our own table name
+
+
+@dataclass
+class Lookups:
+    """What a batch's rows are checked against from the database: the employees its keys name
+    (those this user may edit), their terms in date order, and the personnel numbers it uses
+    that are taken ((employer id, number) -> employee id)."""
+
+    existing: dict[uuid.UUID, Employee]
+    terms_of: dict[int, list[EmploymentTerms]]
+    taken: dict[tuple[int, str], int]
+
+
+def _batches(
+    data: bytes, file_name: str, by: User, on_estimate: Callable[[int], None] | None = None
+) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in read_rows(
+        data, file_name, bsn_allowed=by.tenant.bsn_allowed, on_estimate=on_estimate
+    ):
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def evaluate(
     data: bytes,
     file_name: str,
     *,
     by: User,
-    lock: bool = False,
     doubles: Doubles | None = None,
     context: _Context | None = None,
     on_estimate: Callable[[int], None] | None = None,
 ) -> Iterator[list[Outcome]]:
-    """Every row of the file with its outcome, per batch, in one pass. Raises FileRefused
-    (before any row) for a file that cannot be imported as a whole. `lock`: lock the
-    employees to be updated (the commit, inside its transaction). `doubles`: what the file
-    holds twice (see Doubles)."""
+    """Every row of the file with its outcome, per batch, in one pass (the preview). Raises
+    FileRefused (before any row) for a file that cannot be imported as a whole. `doubles`:
+    what the file holds twice (see Doubles)."""
     context = context or _Context(by)
     doubles = doubles if doubles is not None else Doubles()
-    batch: list[Row] = []
-    rows = read_rows(data, file_name, bsn_allowed=by.tenant.bsn_allowed, on_estimate=on_estimate)
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
-            yield _evaluate_batch(batch, context, doubles, lock)
-            batch = []
-    if batch:
-        yield _evaluate_batch(batch, context, doubles, lock)
+    for rows in _batches(data, file_name, by, on_estimate):
+        yield _evaluate_rows(rows, context, _look_up(rows, context, lock=False), doubles)
 
 
-def _evaluate_batch(
-    rows: list[Row], context: _Context, doubles: Doubles, lock: bool
-) -> list[Outcome]:
-    """One batch: three queries whatever its size (the employees its keys name; their terms;
-    the personnel numbers it uses that are taken)."""
+def _look_up(rows: list[Row], context: _Context, *, lock: bool) -> Lookups:
+    """A batch's lookups: three queries whatever its size. `lock`: lock the employees to be
+    updated (the commit, inside its transaction)."""
     by = context.by
-    keys = {key for row in rows if (key := _parse_key(row.cells.get("key", "")))}
+    keys = [key for row in rows if (key := _parse_key(row.cells.get("key", "")))]
     existing: dict[uuid.UUID, Employee] = {}
     terms_of: dict[int, list[EmploymentTerms]] = defaultdict(list)
     if keys:
         # Only employees this user may edit: another tenant's key, or one outside the scope,
         # is answered exactly as a key that does not exist. The keys go as one array
-        # parameter (a thousand placeholders cost more to bind than the query to run).
-        in_batch = RawSQL("SELECT unnest(%s::uuid[])", (list(keys),))
-        editable = visible_employees(by, Perm.EMPLOYEE_EDIT).filter(key__in=in_batch)
+        # parameter (a thousand placeholders cost more to bind than the query to run), and
+        # as `= ANY`, which PostgreSQL answers from the index whatever its statistics say.
+        in_batch = RawSQL(
+            '"employees_employee"."key" = ANY(%s::uuid[])', (keys,), output_field=BooleanField()
+        )
+        editable = visible_employees(by, Perm.EMPLOYEE_EDIT).filter(in_batch)
         if lock:
             editable = editable.select_for_update(of=("self",))
         existing = {e.key: e for e in editable}
@@ -321,18 +352,25 @@ def _evaluate_batch(
         # manager and a queryset per employee) cost more than the rest of an update's checks.
         ids = [employee.pk for employee in existing.values()]
         for terms in EmploymentTerms.unscoped.filter(
-            employee_id__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+            RawSQL("employee_id = ANY(%s::bigint[])", (ids,), output_field=BooleanField())
         ).order_by("employee_id", "valid_from"):
             terms_of[terms.employee_id].append(terms)
-    wanted = {row.cells.get("personnel_number", "").strip() for row in rows} - {""}
-    taken = {
-        (employer_id, number): pk
-        for employer_id, number, pk in Employee.unscoped.filter(
-            tenant_id=by.tenant_id,
-            personnel_number__in=RawSQL("SELECT unnest(%s::text[])", (list(wanted),)),
-        ).values_list("employer_id", "personnel_number", "pk")
-    }
-    return [_evaluate_row(row, context, existing, terms_of, taken, doubles) for row in rows]
+    wanted = list({row.cells.get("personnel_number", "").strip() for row in rows} - {""})
+    # Number by number from the (tenant, personnel number) index: a first import into a new
+    # tenant grows the table within its transaction, and a plan made on the empty table's
+    # statistics read every row written so far for each batch.
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(TAKEN_NUMBERS_SQL, [wanted, by.tenant_id])
+        taken = {(employer_id, number): pk for employer_id, number, pk in cursor.fetchall()}
+    return Lookups(existing, terms_of, taken)
+
+
+def _evaluate_rows(
+    rows: list[Row], context: _Context, lookups: Lookups, doubles: Doubles
+) -> list[Outcome]:
+    """The outcome of every row of a batch; no database access (a commit runs this in a worker
+    thread, core/overlap.py)."""
+    return [_evaluate_row(row, context, lookups, doubles) for row in rows]
 
 
 def _hours(data: dict[str, Any], employer: Any, current: EmploymentTerms | None) -> None:
@@ -351,15 +389,9 @@ def _hours(data: dict[str, Any], employer: Any, current: EmploymentTerms | None)
             data["contract_hours"] = data["full_time_hours"]
 
 
-def _evaluate_row(
-    row: Row,
-    context: _Context,
-    existing: dict[uuid.UUID, Employee],
-    terms_of: dict[int, list[EmploymentTerms]],
-    taken: dict[tuple[int, str], int],
-    doubles: Doubles,
-) -> Outcome:
+def _evaluate_row(row: Row, context: _Context, lookups: Lookups, doubles: Doubles) -> Outcome:
     cells = row.cells
+    existing, terms_of, taken = lookups.existing, lookups.terms_of, lookups.taken
     reasons: list[tuple[str, str]] = []
     header = context.header
     for name in sorted(row.formulas):
@@ -746,18 +778,33 @@ def commit_import(
     counts: Counter[str] = Counter()
     done = 0
     writer = BulkWriter(by)
+    context = _Context(by)
     doubles = Doubles(known=set(stored.duplicate_rows))
-    for batch in evaluate(
-        stored.content, stored.file_name or "", by=by, lock=True, doubles=doubles
-    ):
-        for outcome in batch:
-            counts[outcome.status] += 1
-        writer.write(
-            [o for o in batch if o.status == NEW], [o for o in batch if o.status == UPDATE]
-        )
-        done += len(batch)
-        if progress is not None:
-            progress(done)
+
+    def batches() -> Iterator[tuple[list[Row], Lookups, list[int]]]:
+        """Each batch with its lookups (the employees to update locked) and ids for the new
+        employees it may hold: the database work, in this thread."""
+        for rows in _batches(stored.content, stored.file_name or "", by):
+            possibly_new = sum(1 for row in rows if not row.cells.get("key"))
+            yield rows, _look_up(rows, context, lock=True), writer.new_ids(possibly_new)
+
+    def prepare(batch: tuple[list[Row], Lookups, list[int]]) -> tuple[list[Outcome], Prepared]:
+        """The batch checked and formatted for COPY, in the worker thread (core/overlap.py)."""
+        rows, lookups, ids = batch
+        outcomes = _evaluate_rows(rows, context, lookups, doubles)
+        created = [o for o in outcomes if o.status == NEW]
+        return outcomes, writer.prepare(created, [o for o in outcomes if o.status == UPDATE], ids)
+
+    # While PostgreSQL stores one batch, the next is checked and formatted (core/overlap.py);
+    # BSNs are sealed there with the tenant's data key read once.
+    with pinned_data_key(by.tenant_id):
+        for outcomes, prepared in overlapped(batches(), prepare):
+            for outcome in outcomes:
+                counts[outcome.status] += 1
+            writer.store(prepared)
+            done += len(outcomes)
+            if progress is not None:
+                progress(done)
     if any(counts[status] != preview[status] for status in (NEW, UPDATE, UNCHANGED, REFUSED)):
         raise _stale()
     if counts[NEW] + counts[UPDATE] >= ANALYZE_FROM_ROWS:

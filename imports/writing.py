@@ -8,6 +8,9 @@
   in the same transaction as the rows they describe.
 - Rows are written out in COPY's text format by core.copying, and new keys made as text
   (core.copying.new_keys), not a model instance, a UUID object or a psycopg dumper per value.
+- A batch is prepared (checked rows formatted, no database access) apart from being stored,
+  so a commit prepares the next batch in a worker thread while this one is stored
+  (core/overlap.py).
 
 Why not bulk_create / bulk_update: bulk_update writes a CASE WHEN per column and row, and both
 send every value through client-side parameter binding, which cost more than the checks
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -27,8 +31,9 @@ from django.db.models import Model
 from django.utils import timezone
 
 from audit.codes import Action
-from audit.events import ChangeEvents
+from audit.events import ChangeEvents, store_copied
 from core import copying
+from core.copying import CopyData
 from employees.models import Employee, EmploymentTerms
 
 if TYPE_CHECKING:
@@ -42,7 +47,9 @@ WRITTEN = [
 ]  # fmt: skip
 # The columns an update overwrites besides those.
 UPDATED_TOO = ["version", "part_time_factor", "bsn_sealed", "bsn_index"]
+UPDATE_NAMES = ["id", *WRITTEN, *UPDATED_TOO]
 UPDATE_TABLE = "imports_employee_update"
+TERMS_HOURS = ["contract_hours", "full_time_hours"]
 
 
 def _columns(model: type[Model], names: Sequence[str]) -> list[str]:
@@ -51,9 +58,21 @@ def _columns(model: type[Model], names: Sequence[str]) -> list[str]:
     return [by_name[name] for name in names]
 
 
-def copy_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """COPY rows (values in the order of the fields `names`) into the model's table."""
-    copying.copy_rows(model._meta.db_table, _columns(model, names), rows)
+def copy_data(model: type[Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> CopyData:
+    """Rows (values in the order of the fields `names`) of the model's table, formatted for
+    COPY."""
+    return CopyData.of(model._meta.db_table, _columns(model, names), rows)
+
+
+@dataclass
+class Prepared:
+    """A batch ready to be written (BulkWriter.prepare, then BulkWriter.store)."""
+
+    employees: CopyData | None = None  # new employees
+    updates: CopyData | None = None  # rows of the update table
+    changed_terms: list[EmploymentTerms] = field(default_factory=list)
+    terms: CopyData | None = None  # new terms rows
+    events: CopyData | None = None  # the change events
 
 
 class BulkWriter:
@@ -82,19 +101,34 @@ class BulkWriter:
         if missing:
             raise RuntimeError(f"imports.writing does not write {sorted(missing)}")
 
-    def write(self, created: list[Any], updated: list[Any]) -> None:
-        """`created`, `updated`: the batch's outcomes (imports.services.Outcome) of new and
-        changed employees, with their cleaned values."""
+    def new_ids(self, count: int) -> list[int]:
+        """`count` ids from the employees' sequence, in one query (an id drawn but not used
+        leaves a gap, as a rolled-back insert does)."""
+        if not count:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [Employee._meta.db_table, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def prepare(self, created: list[Any], updated: list[Any], ids: list[int]) -> Prepared:
+        """The batch's rows and change events in COPY's text format: no database access (a
+        commit runs this in a worker thread, core/overlap.py). `created`, `updated`: the
+        batch's outcomes (imports.services.Outcome) of new and changed employees, with their
+        cleaned values; `ids`: at least one new id per created employee (BulkWriter.new_ids)."""
+        prepared = Prepared()
         # New terms rows: (employee id, the employee's key, valid from, hours, full time).
         terms: list[tuple[int, str, date, Decimal, Decimal]] = []
         events = ChangeEvents(tenant=self.by.tenant, actor=self.by)
         if created:
-            self._create(created, terms, events)
+            prepared.employees = self._create(created, ids, terms, events)
         if updated:
-            self._update(updated, terms, events)
+            prepared.updates, prepared.changed_terms = self._update(updated, terms, events)
         if terms:
             keys = copying.new_keys(len(terms))
-            copy_rows(
+            prepared.terms = copy_data(
                 EmploymentTerms,
                 self.TERMS_FIELDS,
                 ((self.tenant_id, key, employee_id, valid_from, contract, full_time)
@@ -106,18 +140,29 @@ class BulkWriter:
                 "employees.employmentterms", Action.CREATE, copying.new_keys(len(terms)),
                 [(key, subject, None) for key, subject in zip(keys, subjects, strict=True)],
             )  # fmt: skip
-        events.store()
+        prepared.events = events.copy_data()
+        return prepared
 
-    def _create(self, created: list[Any], terms: list[Any], events: ChangeEvents) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [Employee._meta.db_table, len(created)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
+    def store(self, prepared: Prepared) -> None:
+        """Write a prepared batch: new employees before their terms, the change events with
+        them, in the current transaction."""
+        if prepared.employees is not None:
+            prepared.employees.send()
+        if prepared.updates is not None:
+            self._apply_updates(prepared.updates)
+        if prepared.changed_terms:  # a second import on one day: rare, and a few rows
+            EmploymentTerms.objects.bulk_update(prepared.changed_terms, TERMS_HOURS)
+        if prepared.terms is not None:
+            prepared.terms.send()
+        if prepared.events is not None:
+            store_copied(prepared.events)
+
+    def _create(
+        self, created: list[Any], ids: list[int], terms: list[Any], events: ChangeEvents
+    ) -> CopyData:
         keys = copying.new_keys(len(created))
         rows = []
-        for employee_id, key, outcome in zip(ids, keys, created, strict=True):
+        for employee_id, key, outcome in zip(ids, keys, created, strict=False):
             values = outcome.values
             assert values is not None  # noqa: S101 - filtered above
             contract, full_time = values["contract_hours"], values["full_time_hours"]
@@ -138,13 +183,19 @@ class BulkWriter:
                 sealed, index, 1,
             ))  # fmt: skip
             terms.append((employee_id, key, values["employment_start"], contract, full_time))
-        copy_rows(Employee, self.EMPLOYEE_FIELDS, rows)
+        if len(rows) != len(created):
+            raise ValueError("fewer new ids than new employees")
         events.add(
             "employees.employee", Action.CREATE, copying.new_keys(len(keys)),
             [(key, key, None) for key in keys],
         )  # fmt: skip
+        return copy_data(Employee, self.EMPLOYEE_FIELDS, rows)
 
-    def _update(self, updated: list[Any], terms: list[Any], events: ChangeEvents) -> None:
+    def _update(
+        self, updated: list[Any], terms: list[Any], events: ChangeEvents
+    ) -> tuple[CopyData, list[EmploymentTerms]]:
+        """The updated employees' rows for the update table, and the terms of today whose
+        hours change (an import earlier today made them)."""
         written = WRITTEN
         changed_terms: list[tuple[EmploymentTerms, str]] = []
         rows = []
@@ -185,8 +236,18 @@ class BulkWriter:
             ))  # fmt: skip
             changes.append((employee_key, employee_key, fields))
         events.add("employees.employee", Action.UPDATE, copying.new_keys(len(changes)), changes)
-        names = ["id", *written, *UPDATED_TOO]
-        columns = _columns(Employee, names)
+        if changed_terms:
+            events.add(
+                "employees.employmentterms", Action.UPDATE,
+                copying.new_keys(len(changed_terms)),
+                [(str(row.key), subject, TERMS_HOURS) for row, subject in changed_terms],
+            )  # fmt: skip
+        update_rows = copying.CopyData.of(UPDATE_TABLE, _columns(Employee, UPDATE_NAMES), rows)
+        return update_rows, [row for row, _subject in changed_terms]
+
+    def _apply_updates(self, update_rows: CopyData) -> None:
+        """The changed employees through a temporary table: one COPY, one UPDATE ... FROM."""
+        columns = update_rows.columns
         table = Employee._meta.db_table
         with connection.cursor() as cursor:
             if not self.update_table_ready:
@@ -197,18 +258,10 @@ class BulkWriter:
                 )
                 self.update_table_ready = True
             cursor.execute(f"TRUNCATE {UPDATE_TABLE}")
-        copying.copy_rows(UPDATE_TABLE, columns, rows)
+        update_rows.send()
         with connection.cursor() as cursor:
             assignments = ", ".join(f"{column} = u.{column}" for column in columns[1:])
             cursor.execute(
                 f"UPDATE {table} AS e SET {assignments} FROM {UPDATE_TABLE} AS u "  # noqa: S608 - our own names
                 "WHERE e.id = u.id"
             )
-        if changed_terms:  # a second import on one day: rare, and a few rows
-            hours = ["contract_hours", "full_time_hours"]
-            EmploymentTerms.objects.bulk_update([terms for terms, _key in changed_terms], hours)
-            events.add(
-                "employees.employmentterms", Action.UPDATE,
-                copying.new_keys(len(changed_terms)),
-                [(str(terms_row.key), subject, hours) for terms_row, subject in changed_terms],
-            )  # fmt: skip

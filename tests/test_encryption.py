@@ -101,3 +101,20 @@ def test_the_rotation_command_reports_its_work(world):
     call_command("rotate_master_key", stdout=out)
     assert f"Re-wrapped {TenantDataKey.objects.count()} tenant data keys" in out.getvalue()
     assert Employee.objects.get(pk=world.employee.pk).bsn == "111222333"
+
+
+def test_a_pinned_data_key_seals_many_values_without_a_query_each(world, django_assert_num_queries):
+    """A bulk write (the import's commit) reads the tenant's newest key once, and its worker
+    thread, where no query may run, seals with it."""
+    unpinned = Employee(tenant_id=world.tenant.pk)
+    unpinned.set_bsn("111222333")
+    with encryption.pinned_data_key(world.tenant.pk), django_assert_num_queries(0):
+        sealed = []
+        for _n in range(20):
+            holder = Employee(tenant_id=world.tenant.pk)
+            holder.set_bsn("111222333")
+            sealed.append((holder.key, holder.bsn_sealed, holder.bsn_index))
+    for key, blob, index in sealed:
+        reader = Employee(tenant_id=world.tenant.pk, key=key, bsn_sealed=blob)
+        assert reader.bsn == "111222333"
+        assert index == unpinned.bsn_index  # the same search key as without the pin

@@ -920,26 +920,47 @@ def test_the_fast_row_check_cleans_exactly_as_the_employee_form(world, change):
         assert fast is None, form.errors
 
 
-def test_the_commit_costs_constant_queries_per_batch(world, monkeypatch):
+def valid_bsn(number: int) -> str:
+    """A BSN that passes the eleven test: eight digits from `number`, then the check digit."""
+    for start in range(number * 10, number * 10 + 10):
+        digits = f"{start:08d}"[-8:]
+        check = sum(int(d) * w for d, w in zip(digits, range(9, 1, -1), strict=True)) % 11
+        if check < 10:  # noqa: PLR2004 - a check digit of 10 does not exist
+            return digits + str(check)
+    raise AssertionError(number)
+
+
+@pytest.mark.parametrize("with_bsn", [False, True], ids=["without BSN", "with BSN"])
+def test_the_commit_costs_constant_queries_per_batch(world, monkeypatch, with_bsn):
+    """Also with a BSN on every row: each is sealed with the tenant's data key read once per
+    commit (core.encryption.pinned_data_key), not once per row."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from imports import services
 
     monkeypatch.setattr(services, "BATCH", 20)
+    head = header("nl", with_bsn=with_bsn)
 
     def commit_queries(count, prefix):
-        data = csv_bytes([row(personnel_number=f"{prefix}-{n}") for n in range(count)])
+        rows = [row(personnel_number=f"{prefix}-{n}") for n in range(count)]
+        if with_bsn:
+            rows = [[*cells, valid_bsn(1000 * len(prefix) + n)] for n, cells in enumerate(rows)]
+        data = csv_bytes(rows, head=head)
         employee_import = services.start_import(by=world.hr, file_name="x.csv", data=data)
         services.run_preview(employee_import)
         employee_import.refresh_from_db()
+        assert employee_import.refused_count == 0, employee_import.refusals[:1]
         services.request_commit(
             employee_import=employee_import, by=world.hr,
             file_hash_seen=employee_import.file_hash, skip_refused=False,
         )  # fmt: skip
         with CaptureQueriesContext(connection) as captured:
             services.commit_import(employee_import=employee_import)
-        assert Employee.objects.filter(personnel_number__startswith=f"{prefix}-").count() == count
+        written = Employee.objects.filter(personnel_number__startswith=f"{prefix}-")
+        assert written.count() == count
+        if with_bsn:
+            assert all(employee.bsn and employee.bsn_index for employee in written)
         return len(captured)
 
     commit_queries(1, "W")  # warm-up: the user's roles, the tenant's key
