@@ -18,7 +18,7 @@ from django.utils import timezone
 from cases import services
 from cases.models import AbsenceCase, AbsencePeriod, CaseType, IncapacityChange
 from employees.models import Employee, EmploymentTerms
-from imports.writing import copy_rows
+from imports.writing import copy_data
 from retention.deletion import _delete_case_data
 from tests.conftest import make_employee
 
@@ -290,14 +290,14 @@ def test_terms_written_by_the_imports_copy_and_bulk_create_get_their_spans(world
         for day in (date(2020, 1, 1), date(2023, 1, 1))
     )  # fmt: skip
     assert_all_kept()
-    copy_rows(
+    copy_data(
         EmploymentTerms,
         ["tenant", "key", "employee", "valid_from", "contract_hours", "full_time_hours"],
         [
             (world.tenant.pk, uuid.uuid4(), employee.pk, day, Decimal(20), Decimal(40))
             for day in (date(2021, 6, 1), date(2025, 1, 1))
         ],
-    )
+    ).send()  # as the import's commit writes terms
     assert_all_kept()
     assert terms_of(employee, "valid_from") == {
         date(2020, 1, 1): (None, date(2021, 5, 31)),
