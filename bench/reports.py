@@ -5,8 +5,8 @@ one tenant with two employers, each with a department tree (8 departments of 4 s
 employees with dated part-time factors (a fifth change hours mid-2025), some leaving, and ten
 sick spells per employee over ten years (lengths mostly short, some long; a tenth with a partial
 recovery; the latest few still open). First at a tenth of the size, then at full size; at each it
-prints the number of queries the figures page's reads take (scope choices, chosen scope, the three
-figure queries), and at full size the time of a year's figures (2025) for the whole tenant and for
+prints the number of queries the figures page's reads take (scope choices, chosen scope, the one
+figures query), and at full size the time of a year's figures (2025) for the whole tenant and for
 one department subtree (target <= 1 s each), plus the whole page's figures (the year, the 12-month
 trend and the comparison; median of 3). Median of 5 runs after one warm-up.
 
@@ -193,7 +193,7 @@ def grow(tenant, employers, leaves, first: int, last: int) -> None:
 
 
 def page_figures(hr, subtree_key=None):
-    """What the figures page reads for the year: scope, chosen scope, the three figure queries."""
+    """What the figures page reads for the year: scope, chosen scope, the figures query."""
     from reports.selectors import choose_scope, scope_choices
     from reports.views import _build_report
 

@@ -137,6 +137,33 @@ class Figures:
         return Decimal(self.without_sick_day) * 100 / self.headcount
 
 
+def combined(groups: Sequence[Figures], period_from: date, period_to: date) -> Figures:
+    """The figures of a period's groups as one (group None). Every raw figure is a sum over
+    employees (employees with no sick day and those employed are counted per employee too),
+    and each employee is in exactly one group, so the groups add up to the whole."""
+    total = Figures(period_from, period_to, group=None)
+    for figures in groups:
+        if (figures.period_from, figures.period_to) != (period_from, period_to):
+            raise ValueError("combined() adds up the groups of one period")
+        for name in _SUMMED:
+            setattr(total, name, getattr(total, name) + getattr(figures, name))
+        for name, _low, _high in DURATION_CLASSES:
+            total.class_fte_days[name] = total.class_fte_days.get(name, Decimal(0)) + (
+                figures.class_fte_days.get(name, Decimal(0))
+            )
+            total.class_counts[name] = total.class_counts.get(name, 0) + (
+                figures.class_counts.get(name, 0)
+            )
+    return total
+
+
+_SUMMED = [
+    "headcount", "employed_days", "fte_days", "sick_fte_days", "pregnancy_fte_days",
+    "new_reports", "ended", "ended_days", "without_sick_day", "open_cases", "open_past_42",
+    "open_past_52",
+]  # fmt: skip
+
+
 def _group_expression(grouping: Grouping) -> tuple[str, list[object]]:
     """SQL for an employee's group key (e: employee, d: their department), and its parameters."""
     if grouping.kind == "employer":

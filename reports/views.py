@@ -3,6 +3,7 @@ string, so a report can be bookmarked; every view and export is audited with its
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,7 +22,7 @@ from auth2fa.http import AuthenticatedRequest
 from core.exports import dutch_decimal, table_response
 from domains.access import permission_required
 from domains.permissions import Perm
-from reports.figures import DURATION_CLASSES, MIN_GROUP_SIZE, Figures, compute
+from reports.figures import DURATION_CLASSES, MIN_GROUP_SIZE, Figures, combined, compute
 from reports.forms import FiguresForm
 from reports.selectors import (
     ChosenScope,
@@ -47,7 +48,7 @@ def class_labels() -> dict[str, str]:
 
 @dataclass
 class Report:
-    """Everything the page and the exports show, from three queries."""
+    """Everything the page and the exports show, from one query (_build_report)."""
 
     chosen: ChosenScope
     period: tuple[date, date]
@@ -57,14 +58,18 @@ class Report:
 
 
 def _build_report(chosen: ChosenScope, start: date, end: date, today: date) -> Report:
-    main_rows = compute(chosen.scope, [(start, end)], today=today)
-    main = main_rows[0] if main_rows else Figures(start, end, group=None)
+    """The period, its 12-month trend and its comparison of groups, from one query: the
+    groups of each period add up to the whole (figures.combined)."""
     months = trend_months(end)
-    by_month = {f.period_from: f for f in compute(chosen.scope, months, today=today)}
-    trend = [by_month.get(first) or Figures(first, last, group=None) for first, last in months]
-    groups = compute(chosen.scope, [(start, end)], today=today, grouping=chosen.grouping)
+    periods = list(dict.fromkeys([(start, end), *months]))  # the period may be a month of them
+    by_period: dict[tuple[date, date], list[Figures]] = defaultdict(list)
+    for figures in compute(chosen.scope, periods, today=today, grouping=chosen.grouping):
+        by_period[(figures.period_from, figures.period_to)].append(figures)
+    main = combined(by_period[(start, end)], start, end)
+    trend = [combined(by_period[(first, last)], first, last) for first, last in months]
     comparison = [
-        (chosen.group_labels.get(figures.group, _("Other")), figures) for figures in groups
+        (chosen.group_labels.get(figures.group, _("Other")), figures)
+        for figures in by_period[(start, end)]
     ]
     comparison.sort(key=lambda pair: (pair[1].group is None, pair[0]))
     return Report(chosen, (start, end), main, trend, comparison)

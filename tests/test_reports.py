@@ -371,3 +371,53 @@ def test_the_dashboard_shows_the_users_own_figures_and_work_list(client, world):
     verified_login(client, world.casemanager)
     response = client.get(reverse("dashboard"))
     assert response.context["headline"] is None  # no right to figures
+
+
+@pytest.mark.parametrize(
+    "period",
+    [Q1_2025, (date(2025, 1, 1), date(2025, 12, 31)), (date(2025, 12, 1), TODAY)],
+    ids=["a quarter", "a year", "up to today"],
+)
+def test_the_pages_whole_and_trend_figures_add_up_from_its_groups(world, period):
+    """The page reads its period, trend and comparison in one grouped query and adds the groups
+    up (figures.combined): that must equal the figures of the whole, group by group nothing lost
+    (employees without a department, leavers, open cases, pregnancy, each duration class)."""
+    from reports.figures import Grouping
+    from reports.selectors import ChosenScope, trend_months
+    from reports.views import _build_report
+
+    employer = Employer.objects.create(tenant=world.tenant, name="Optel BV")
+    top = Department.objects.create(tenant=world.tenant, employer=employer, name="Top")
+    teams = [
+        Department.objects.create(tenant=world.tenant, employer=employer, parent=top, name=name)
+        for name in ("Noord", "Zuid")
+    ]
+    for number in range(18):
+        department = [None, top, *teams][number % 4]
+        employee = staff(
+            employer, factor=("1", "0.5", "0.8")[number % 3], department=department,
+            start=date(2024, 3, 1) if number % 5 else date(2025, 5, 1),
+            employment_end=date(2026, 8, 31) if number % 7 == 0 else None,
+            surname=f"O{number}",
+        )  # fmt: skip
+        first = date(2025, 1 + number % 12, 1 + number)
+        if number % 3:
+            report_sick(employee, first, recovered_on=first.replace(day=28))
+        if number % 4 == 1:
+            report_sick(employee, date(2026, 1 + number % 6, 3))  # still open
+        if number % 6 == 5:
+            report_sick(
+                employee, date(2025, 11, 2), recovered_on=date(2025, 12, 20),
+                case_type=CaseType.PREGNANCY,
+            )  # fmt: skip
+    scope = Scope(world.tenant.pk, employer_ids=(employer.pk,))
+    chosen = ChosenScope(scope=scope, grouping=Grouping("departments", employer_id=employer.pk),
+                         label=employer.name)  # fmt: skip
+
+    report = _build_report(chosen, *period, TODAY)
+
+    (whole,) = compute(scope, [period], today=TODAY)
+    assert report.main == whole
+    by_month = {f.period_from: f for f in compute(scope, trend_months(period[1]), today=TODAY)}
+    assert report.trend == [by_month[f.period_from] for f in report.trend]
+    assert len(report.comparison) > 1
