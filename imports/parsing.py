@@ -104,9 +104,10 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
-def _csv_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
+def _csv_rows(data: bytes, sizes: list[int] | None) -> Iterator[list[Any]]:
     text = _decode(data)
-    sizes.append(text.count("\n"))  # lines, less the header, plus a last one without a break
+    if sizes is not None:
+        sizes.append(text.count("\n"))  # lines, less the header, plus one without a break
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     csv.field_size_limit(MAX_CELL * 20)  # a longer cell is refused below, not read whole
@@ -134,7 +135,7 @@ def _lines(text: str) -> Iterator[str]:
         start = stop + 1
 
 
-def _xlsx_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
+def _xlsx_rows(data: bytes, sizes: list[int] | None) -> Iterator[list[Any]]:
     # A damaged workbook fails anywhere in zipfile, zlib, expat or our reader, and with any of
     # their exceptions: each is the same answer to the person, a file we cannot read.
     refused = FileRefused(_("This file is not a valid Excel workbook."), code="not_xlsx")
@@ -150,7 +151,8 @@ def _xlsx_rows(data: bytes, sizes: list[int]) -> Iterator[list[Any]]:
         raise refused from None
     try:
         with sheet:
-            sizes.append(sheet.max_row or _count_xml_rows(data, sheet.path))
+            if sizes is not None:
+                sizes.append(sheet.max_row or _count_xml_rows(data, sheet.path))
             yield from sheet.rows()
     except FileRefused:
         raise
@@ -230,8 +232,9 @@ def _decimal(value: Any) -> str:
 
 def raw_rows(data: bytes, file_name: str, sizes: list[int] | None = None) -> Iterator[list[Any]]:
     """Every row of the file's (first) sheet as its cells, the header included, unchecked.
-    `sizes` hears the sheet's estimated number of rows before the first is read."""
-    sizes = [] if sizes is None else sizes
+    `sizes` hears the sheet's estimated number of rows before the first is read; without it no
+    estimate is made (for a workbook that states no dimension it is a second pass over the
+    sheet's XML)."""
     if detect_format(data, file_name) == "xlsx":
         return _xlsx_rows(data, sizes)
     return _csv_rows(data, sizes)
@@ -249,7 +252,7 @@ def read_rows(
     (the column is refused as a whole, so not one number of it is read). `on_estimate` hears
     about how many rows follow the header, before the first is read (for the progress bar)."""
     file_kind = detect_format(data, file_name)
-    sizes: list[int] = []
+    sizes: list[int] | None = [] if on_estimate is not None else None  # a commit knows its rows
     raw = raw_rows(data, file_name, sizes)
     header = next(raw, None)
     if header is None or not any(_text(cell) for cell in header):
