@@ -939,7 +939,7 @@ def test_the_commit_costs_constant_queries_per_batch(world, monkeypatch, with_bs
 
     from imports import services
 
-    monkeypatch.setattr(services, "BATCH", 20)
+    monkeypatch.setattr(services, "COMMIT_BATCH", 20)
     head = header("nl", with_bsn=with_bsn)
 
     def commit_queries(count, prefix):
