@@ -59,7 +59,7 @@ def _format(value: Any) -> str:
     for kind, format_value in _FORMATS.items():
         if kind is not type(None) and isinstance(value, kind):
             return format_value(value)
-    raise TypeError(f"copy_rows cannot write a {type(value).__name__}")
+    raise TypeError(f"CopyData cannot write a {type(value).__name__}")
 
 
 def copy_line(row: Sequence[Any]) -> str:
@@ -89,13 +89,6 @@ class CopyData:
         statement = f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             copy.write(self.text)
-
-
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """COPY the rows (values in the order of `columns`) into `table`, in the current
-    transaction of the default connection. For a batch (a few thousand rows): they are
-    formatted as one text before they are sent."""
-    CopyData.of(table, columns, rows).send()
 
 
 def new_keys(count: int) -> list[str]:

@@ -286,6 +286,7 @@ SELECT e.employer_id, e.personnel_number, e.id
  CROSS JOIN LATERAL (
      SELECT employer_id, personnel_number, id FROM {Employee._meta.db_table}
       WHERE tenant_id = %s AND personnel_number = wanted.number
+     OFFSET 0  -- kept a lookup per number: PostgreSQL would rather hash the whole tenant
  ) AS e
 """  # noqa: S608 - our own table name
 
@@ -365,9 +366,8 @@ def _look_up(rows: list[Row], context: _Context, *, lock: bool) -> Lookups:
         ).order_by("employee_id", "valid_from"):
             terms_of[terms.employee_id].append(terms)
     wanted = list({row.cells.get("personnel_number", "").strip() for row in rows} - {""})
-    # Number by number from the (tenant, personnel number) index: a first import into a new
-    # tenant grows the table within its transaction, and a plan made on the empty table's
-    # statistics read every row written so far for each batch.
+    # Number by number from the (tenant, personnel number) index: as a join, PostgreSQL hashed
+    # every employee of the tenant for each batch (30 ms a batch against 3 ms at 100,000).
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(TAKEN_NUMBERS_SQL, [wanted, by.tenant_id])
         taken = {(employer_id, number): pk for employer_id, number, pk in cursor.fetchall()}
@@ -811,6 +811,10 @@ def commit_import(
             for outcome in outcomes:
                 counts[outcome.status] += 1
             writer.store(prepared)
+            if done == 0 and counts[NEW] >= ANALYZE_FROM_ROWS:
+                # A first import into a new tenant: the statistics still describe its table
+                # as empty, and the next batches' lookups would be planned as for no rows.
+                analyze(Employee, EmploymentTerms)
             done += len(outcomes)
             if progress is not None:
                 progress(done)

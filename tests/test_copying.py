@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from audit.codes import Action
 from audit.events import ChangeEvents, build_event
 from audit.models import OutboxEvent
-from core.copying import copy_line, copy_rows, new_keys
+from core.copying import CopyData, copy_line, new_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def round_trip(rows: list[tuple]) -> list[tuple]:
             "CREATE TEMP TABLE copied (t text, n numeric, b boolean, d date, ts timestamptz,"
             " u uuid, i bigint, raw bytea, pos int) ON COMMIT DROP"
         )
-        copy_rows("copied", ["t", "n", "b", "d", "ts", "u", "i", "raw", "pos"], rows)
+        CopyData.of("copied", ["t", "n", "b", "d", "ts", "u", "i", "raw", "pos"], rows).send()
         cursor.execute("SELECT t, n, b, d, ts, u, i, raw FROM copied ORDER BY pos")
         return [(t, n, b, d, ts, u, i, bytes(raw) if raw is not None else None)
                 for t, n, b, d, ts, u, i, raw in cursor.fetchall()]  # fmt: skip
