@@ -128,7 +128,12 @@ def pinned_data_key(tenant_id: int) -> Iterator[None]:
     key stays readable, as every older version does."""
     pinned = dict(_pinned_keys.get() or {})
     pinned[tenant_id] = _current_data_key(tenant_id)
-    _data_key(tenant_id, 1)  # the blind index's key, kept in this process's memory
+    # Every version, so values sealed under older keys open without a query too (the blind
+    # index uses the first); unwrapped keys stay in this process's memory, as on first use.
+    for version in TenantDataKey.objects.filter(tenant_id=tenant_id).values_list(
+        "version", flat=True
+    ):
+        _data_key(tenant_id, version)
     token = _pinned_keys.set(pinned)
     try:
         yield

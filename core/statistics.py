@@ -13,12 +13,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+
+LOCK_NOT_AVAILABLE = "55P03"
 
 
-def analyze(*models: Any, using: str = DEFAULT_DB_ALIAS) -> None:
-    """ANALYZE the tables of these models now."""
+def analyze(*models: Any, using: str = DEFAULT_DB_ALIAS, wait: bool = True) -> None:
+    """ANALYZE the tables of these models now.
+
+    `wait=False`, for a transaction that goes on locking rows (an import's commit): ANALYZE
+    keeps a lock on its table until the transaction ends, and a second such transaction
+    waiting for that lock while it holds rows the first one needs would deadlock both. So a
+    table whose statistics someone else is refreshing is left as it is (they are an
+    optimisation), instead of waited for."""
     connection = connections[using]
-    with connection.cursor() as cursor:
-        for model in models:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    for model in models:
+        statement = f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}"
+        if wait:
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+            continue
+        try:
+            with transaction.atomic(using=using), connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('lock_timeout')")
+                (before,) = cursor.fetchone()
+                cursor.execute("SELECT set_config('lock_timeout', '10ms', true)")
+                cursor.execute(statement)
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+        except OperationalError as error:
+            # The savepoint's rollback restored lock_timeout too.
+            if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise

@@ -250,7 +250,11 @@ class Doubles:
     def see(self, row: Row) -> set[str]:
         """What of this row (key, number) an earlier row held too."""
         doubled: set[str] = set()
-        key = row.cells.get("key", "").casefold()
+        # The key as it names an employee: one key written two ways (with or without hyphens
+        # or braces, in capitals) is the same employee twice.
+        text = row.cells.get("key", "")
+        parsed = _parse_key(text)
+        key = str(parsed) if parsed else text.casefold()
         if key:
             first = self.first_key.setdefault(key, row.number)
             if first != row.number:
@@ -812,9 +816,10 @@ def commit_import(
                 counts[outcome.status] += 1
             writer.store(prepared)
             if done == 0 and counts[NEW] >= ANALYZE_FROM_ROWS:
-                # A first import into a new tenant: the statistics still describe its table
-                # as empty, and the next batches' lookups would be planned as for no rows.
-                analyze(Employee, EmploymentTerms)
+                # Many new employees, perhaps a new tenant's first import: the statistics may
+                # still count none of them, and the next batches' lookups would be planned as
+                # for a handful of rows.
+                analyze(Employee, EmploymentTerms, wait=False)
             done += len(outcomes)
             if progress is not None:
                 progress(done)
@@ -823,7 +828,7 @@ def commit_import(
     if counts[NEW] + counts[UPDATE] >= ANALYZE_FROM_ROWS:
         # In this transaction, so the statistics count the rows it wrote; the column
         # statistics take effect with the commit.
-        analyze(Employee, EmploymentTerms)
+        analyze(Employee, EmploymentTerms, wait=False)
     EmployeeImport.objects.filter(pk=stored.pk).update(
         status=ImportStatus.COMMITTED, committed_at=timezone.now(), rows_done=done, message=""
     )

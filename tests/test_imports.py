@@ -323,6 +323,24 @@ def test_commit_updates_with_dated_terms_and_a_new_version(hr_client, world):
     assert jansen.bsn == "111222333"  # an empty BSN cell keeps it
 
 
+def test_one_key_written_two_ways_is_the_same_employee_twice(hr_client, world):
+    """A key with or without hyphens, braces or capitals names the same employee: both rows
+    are refused as doubles (else both would update it, each against its old state)."""
+    jansen = world.employee
+    spellings = [str(jansen.key), "{" + jansen.key.hex.upper() + "}"]
+    rows = [
+        row(spelling, "bijwerken", personnel_number=jansen.personnel_number,
+            surname=f"Jansen-{number}", department="Productie")
+        for number, spelling in enumerate(spellings)
+    ]  # fmt: skip
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    assert (employee_import.update_count, employee_import.refused_count) == (0, 2)
+    with translation.override("nl"):
+        doubled = translation.gettext("This key appears more than once in the file.")
+    for refusal in employee_import.refusals:
+        assert any(text == doubled for _column, text in refusal["reasons"]), refusal
+
+
 def test_a_confirmed_import_is_not_run_twice(hr_client, world):
     employee_import = preview_of(upload(hr_client, csv_bytes([row()])))
     confirm(hr_client, employee_import)
@@ -607,6 +625,31 @@ def test_a_big_commit_refreshes_the_planners_statistics_of_the_tables_it_wrote(
     # table this small is read whole, so the estimate is exact).
     assert _planner_rows(Employee) == Employee.unscoped.count()
     assert _planner_rows(EmploymentTerms) == EmploymentTerms.unscoped.count()
+
+
+def test_a_commit_does_not_wait_for_statistics_another_transaction_is_refreshing(
+    hr_client, world, monkeypatch
+):
+    """ANALYZE keeps its table lock to the end of the transaction; a commit waiting for it
+    while holding employees the other needs would deadlock both. It goes on without."""
+    from django.db import connections
+
+    from imports import services
+
+    monkeypatch.setattr(services, "ANALYZE_FROM_ROWS", 30)
+    rows = [row(personnel_number=f"BUSY-{number}") for number in range(40)]
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:  # another transaction refreshing the same statistics
+            cursor.execute("LOCK TABLE employees_employee IN SHARE UPDATE EXCLUSIVE MODE")
+        confirm(hr_client, employee_import)
+    finally:
+        other.rollback()
+        other.close()
+    assert Employee.objects.filter(personnel_number__startswith="BUSY-").count() == 40
+    assert _planner_rows(EmploymentTerms) == EmploymentTerms.unscoped.count()  # not locked
 
 
 def test_a_small_commit_leaves_the_statistics_to_autovacuum(hr_client, world):
