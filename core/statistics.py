@@ -11,6 +11,8 @@ for autovacuum. ANALYZE samples a bounded number of rows: cheap even on large ta
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
@@ -44,3 +46,23 @@ def analyze(*models: Any, using: str = DEFAULT_DB_ALIAS, wait: bool = True) -> N
             # The savepoint's rollback restored lock_timeout too.
             if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                 raise
+
+
+@contextmanager
+def priced_for_index_lookups(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Within (one transaction, or a savepoint of the caller's): the planner prices a random
+    page read as on solid-state storage (random_page_cost 1.1; PostgreSQL's default 4 is for
+    spinning disks), so a thousand keys looked up through a unique index are not planned as a
+    read of the whole table: 15 ms against 3 ms a batch when an import updates 100,000
+    employees. The setting is put back on leaving (a rollback puts it back by itself)."""
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('random_page_cost'),"
+                " set_config('random_page_cost', '1.1', true)"
+            )
+            (before, _now) = cursor.fetchone()
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('random_page_cost', %s, true)", [before])

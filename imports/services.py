@@ -53,7 +53,7 @@ from audit.events import RequestAudit, begin_request, end_request, record_event
 from auth2fa.models import User
 from core.encryption import pinned_data_key
 from core.overlap import overlapped
-from core.statistics import analyze
+from core.statistics import analyze, priced_for_index_lookups
 from core.tenancy import all_tenants, tenant_scope
 from domains.models import Department
 from domains.permissions import Perm
@@ -352,23 +352,23 @@ def _look_up(rows: list[Row], context: _Context, *, lock: bool) -> Lookups:
     terms_of: dict[int, list[EmploymentTerms]] = defaultdict(list)
     if keys:
         # Only employees this user may edit: another tenant's key, or one outside the scope,
-        # is answered exactly as a key that does not exist. The keys go as one array
-        # parameter (a thousand placeholders cost more to bind than the query to run), and
-        # as `= ANY`, which PostgreSQL answers from the index whatever its statistics say.
+        # is answered exactly as a key that does not exist. The keys (and then the ids) go as
+        # one array parameter: a thousand placeholders cost more to bind than the query to run.
         in_batch = RawSQL(
             '"employees_employee"."key" = ANY(%s::uuid[])', (keys,), output_field=BooleanField()
         )
-        editable = visible_employees(by, Perm.EMPLOYEE_EDIT).filter(in_batch)
+        editable = visible_employees(by, Perm.EMPLOYEE_EDIT).filter(in_batch).order_by()
         if lock:
             editable = editable.select_for_update(of=("self",))
-        existing = {e.key: e for e in editable}
-        # Read directly, not by prefetch_related: its per-object bookkeeping (a related
-        # manager and a queryset per employee) cost more than the rest of an update's checks.
-        ids = [employee.pk for employee in existing.values()]
-        for terms in EmploymentTerms.unscoped.filter(
-            RawSQL("employee_id = ANY(%s::bigint[])", (ids,), output_field=BooleanField())
-        ).order_by("employee_id", "valid_from"):
-            terms_of[terms.employee_id].append(terms)
+        with priced_for_index_lookups():
+            existing = {e.key: e for e in editable}
+            # Read directly, not by prefetch_related: its per-object bookkeeping (a related
+            # manager and a queryset per employee) cost more than the rest of the checks.
+            ids = [employee.pk for employee in existing.values()]
+            for terms in EmploymentTerms.unscoped.filter(
+                RawSQL("employee_id = ANY(%s::bigint[])", (ids,), output_field=BooleanField())
+            ).order_by("employee_id", "valid_from"):
+                terms_of[terms.employee_id].append(terms)
     wanted = list({row.cells.get("personnel_number", "").strip() for row in rows} - {""})
     # Number by number from the (tenant, personnel number) index: as a join, PostgreSQL hashed
     # every employee of the tenant for each batch (30 ms a batch against 3 ms at 100,000).

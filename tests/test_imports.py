@@ -652,6 +652,25 @@ def test_a_commit_does_not_wait_for_statistics_another_transaction_is_refreshing
     assert _planner_rows(EmploymentTerms) == EmploymentTerms.unscoped.count()  # not locked
 
 
+def test_key_lookups_are_priced_for_an_index_and_the_setting_is_put_back(world):
+    from django.db import connection
+
+    from core.statistics import priced_for_index_lookups
+
+    def cost() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('random_page_cost')")
+            return cursor.fetchone()[0]
+
+    before = cost()
+    with priced_for_index_lookups():
+        assert cost() == "1.1"
+    assert cost() == before
+    with pytest.raises(ZeroDivisionError), priced_for_index_lookups():
+        1 / 0  # noqa: B018 - an error inside
+    assert cost() == before
+
+
 def test_a_small_commit_leaves_the_statistics_to_autovacuum(hr_client, world):
     employee_import = preview_of(upload(hr_client, csv_bytes([row()])))
     confirm(hr_client, employee_import)
