@@ -214,19 +214,45 @@ dtf AS MATERIALIZED (
        AND (t.applies_until IS NULL OR t.applies_until >= %(lo)s)
 ),
 -- Head count and days employed, and days employed × part-time factor, per period and group.
+-- Most employees are employed (at one part-time factor) over the whole range of the periods:
+-- they count in every period with all its days, so they are summed once per group and spread
+-- over the periods; only the others are intersected with each period (a 12-month trend joined
+-- every employee with every month).
 heads AS (
-    SELECT p.pid, e.grp, COUNT(*) AS headcount,
-           SUM(LEAST(e.e_to, p.p_to) - GREATEST(e.e_from, p.p_from) + 1) AS days
-      FROM emp e JOIN periods p ON e.e_from <= p.p_to AND e.e_to >= p.p_from
-     GROUP BY p.pid, e.grp
+    SELECT pid, grp, SUM(headcount)::bigint AS headcount, SUM(days)::bigint AS days
+      FROM (
+        SELECT p.pid, w.grp, w.headcount, w.headcount * (p.p_to - p.p_from + 1) AS days
+          FROM (SELECT grp, COUNT(*) AS headcount FROM emp
+                 WHERE e_from <= %(lo)s AND e_to >= %(hi)s
+                 GROUP BY grp) w
+         CROSS JOIN periods p
+        UNION ALL
+        SELECT p.pid, e.grp, 1, LEAST(e.e_to, p.p_to) - GREATEST(e.e_from, p.p_from) + 1
+          FROM emp e JOIN periods p ON e.e_from <= p.p_to AND e.e_to >= p.p_from
+         WHERE NOT (e.e_from <= %(lo)s AND e.e_to >= %(hi)s)
+      ) h
+     GROUP BY pid, grp
 ),
 fte AS (
-    SELECT p.pid, f.grp,
-           SUM((LEAST(f.e_to, f.f_to, p.p_to) - GREATEST(f.e_from, f.f_from, p.p_from) + 1)
-               * f.factor) AS fte_days
-      FROM dtf f
-      JOIN periods p ON LEAST(f.e_to, f.f_to, p.p_to) >= GREATEST(f.e_from, f.f_from, p.p_from)
-     GROUP BY p.pid, f.grp
+    SELECT pid, grp, SUM(fte_days)::bigint AS fte_days
+      FROM (
+        SELECT p.pid, w.grp, w.factors * (p.p_to - p.p_from + 1) AS fte_days
+          FROM (SELECT grp, SUM(factor) AS factors FROM dtf
+                 WHERE e_from <= %(lo)s AND e_to >= %(hi)s
+                   AND f_from <= %(lo)s AND f_to >= %(hi)s
+                 GROUP BY grp) w
+         CROSS JOIN periods p
+        UNION ALL
+        SELECT p.pid, f.grp,
+               (LEAST(f.e_to, f.f_to, p.p_to) - GREATEST(f.e_from, f.f_from, p.p_from) + 1)
+               * f.factor
+          FROM dtf f
+          JOIN periods p
+            ON LEAST(f.e_to, f.f_to, p.p_to) >= GREATEST(f.e_from, f.f_from, p.p_from)
+         WHERE NOT (f.e_from <= %(lo)s AND f.e_to >= %(hi)s
+                    AND f.f_from <= %(lo)s AND f.f_to >= %(hi)s)
+      ) x
+     GROUP BY pid, grp
 ),
 -- The spells carry their case's employee and type (cases migration 0008), so the cases are not
 -- read; a covering index has all this reads of the spells of the periods (an index-only scan).
