@@ -20,6 +20,17 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transacti
 LOCK_NOT_AVAILABLE = "55P03"
 
 
+def planner_rows(model: Any, using: str = DEFAULT_DB_ALIAS) -> float:
+    """How many rows the planner believes the model's table holds (pg_class.reltuples, as of
+    the last ANALYZE; -1 when it was never analysed)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
+        (rows,) = cursor.fetchone()
+    return float(rows)
+
+
 def analyze(*models: Any, using: str = DEFAULT_DB_ALIAS, wait: bool = True) -> None:
     """ANALYZE the tables of these models now.
 

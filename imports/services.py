@@ -53,7 +53,7 @@ from audit.events import RequestAudit, begin_request, end_request, record_event
 from auth2fa.models import User
 from core.encryption import pinned_data_key
 from core.overlap import overlapped
-from core.statistics import analyze, priced_for_index_lookups
+from core.statistics import analyze, planner_rows, priced_for_index_lookups
 from core.tenancy import all_tenants, tenant_scope
 from domains.models import Department
 from domains.permissions import Perm
@@ -815,10 +815,15 @@ def commit_import(
             for outcome in outcomes:
                 counts[outcome.status] += 1
             writer.store(prepared)
-            if done == 0 and counts[NEW] >= ANALYZE_FROM_ROWS:
-                # Many new employees, perhaps a new tenant's first import: the statistics may
-                # still count none of them, and the next batches' lookups would be planned as
-                # for a handful of rows.
+            if (
+                done == 0
+                and counts[NEW] >= ANALYZE_FROM_ROWS
+                and planner_rows(Employee) < counts[NEW]
+            ):
+                # A first import into a (nearly) empty table: its statistics count fewer
+                # employees than this one batch wrote, and the next batches' lookups would be
+                # planned as for a handful of rows. (Where they count more, refreshing them
+                # here only cost time: two samples of a large table.)
                 analyze(Employee, EmploymentTerms, wait=False)
             done += len(outcomes)
             if progress is not None:

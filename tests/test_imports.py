@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
 from audit.models import OutboxEvent
+from core.statistics import planner_rows
 from domains.models import Role
 from domains.permissions import Perm
 from employees.exports import columns
@@ -599,17 +600,6 @@ def test_a_corrupted_workbook_is_refused_and_changes_nothing(hr_client, world, s
 # --- planner statistics -------------------------------------------------------------------------
 
 
-def _planner_rows(model) -> float:
-    """What the planner believes the table holds (pg_class.reltuples; -1 when never analysed)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
-        )
-        return cursor.fetchone()[0]
-
-
 def test_a_big_commit_refreshes_the_planners_statistics_of_the_tables_it_wrote(
     hr_client, world, monkeypatch
 ):
@@ -623,8 +613,8 @@ def test_a_big_commit_refreshes_the_planners_statistics_of_the_tables_it_wrote(
     assert Employee.objects.filter(personnel_number__startswith="STAT-").count() == 40
     # ANALYZE ran inside the commit's transaction: it counted every row, the new ones too (a
     # table this small is read whole, so the estimate is exact).
-    assert _planner_rows(Employee) == Employee.unscoped.count()
-    assert _planner_rows(EmploymentTerms) == EmploymentTerms.unscoped.count()
+    assert planner_rows(Employee) == Employee.unscoped.count()
+    assert planner_rows(EmploymentTerms) == EmploymentTerms.unscoped.count()
 
 
 def test_a_commit_does_not_wait_for_statistics_another_transaction_is_refreshing(
@@ -649,7 +639,7 @@ def test_a_commit_does_not_wait_for_statistics_another_transaction_is_refreshing
         other.rollback()
         other.close()
     assert Employee.objects.filter(personnel_number__startswith="BUSY-").count() == 40
-    assert _planner_rows(EmploymentTerms) == EmploymentTerms.unscoped.count()  # not locked
+    assert planner_rows(EmploymentTerms) == EmploymentTerms.unscoped.count()  # not locked
 
 
 def test_key_lookups_are_priced_for_an_index_and_the_setting_is_put_back(world):
@@ -676,7 +666,7 @@ def test_a_small_commit_leaves_the_statistics_to_autovacuum(hr_client, world):
     confirm(hr_client, employee_import)
     assert Employee.objects.filter(personnel_number="IMP-1").exists()
     # Not analysed in this transaction: whatever the planner knows, it is not this row.
-    assert _planner_rows(Employee) != Employee.unscoped.count()
+    assert planner_rows(Employee) != Employee.unscoped.count()
 
 
 # --- departments ------------------------------------------------------------------------------
