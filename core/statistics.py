@@ -47,14 +47,10 @@ def analyze(*models: Any, using: str = DEFAULT_DB_ALIAS, wait: bool = True) -> N
                 cursor.execute(statement)
             continue
         try:
-            with transaction.atomic(using=using), connection.cursor() as cursor:
-                cursor.execute("SELECT current_setting('lock_timeout')")
-                (before,) = cursor.fetchone()
-                cursor.execute("SELECT set_config('lock_timeout', '10ms', true)")
+            with _local_setting("lock_timeout", "10ms", using), connection.cursor() as cursor:
                 cursor.execute(statement)
-                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
         except OperationalError as error:
-            # The savepoint's rollback restored lock_timeout too.
+            # The savepoint's rollback put lock_timeout back too.
             if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                 raise
 
@@ -66,14 +62,21 @@ def priced_for_index_lookups(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     spinning disks), so a thousand keys looked up through a unique index are not planned as a
     read of the whole table: 15 ms against 3 ms a batch when an import updates 100,000
     employees. The setting is put back on leaving (a rollback puts it back by itself)."""
+    with _local_setting("random_page_cost", "1.1", using):
+        yield
+
+
+@contextmanager
+def _local_setting(name: str, value: str, using: str) -> Iterator[None]:
+    """A setting for the statements within only: set in a savepoint (or transaction) and put
+    back on leaving; a rollback puts it back by itself."""
     connection = connections[using]
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT current_setting('random_page_cost'),"
-                " set_config('random_page_cost', '1.1', true)"
+                "SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value]
             )
             (before, _now) = cursor.fetchone()
         yield
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('random_page_cost', %s, true)", [before])
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, before])

@@ -242,7 +242,7 @@ class BulkWriter:
                 copying.new_keys(len(changed_terms)),
                 [(str(row.key), subject, TERMS_HOURS) for row, subject in changed_terms],
             )  # fmt: skip
-        update_rows = copying.CopyData.of(UPDATE_TABLE, _columns(Employee, UPDATE_NAMES), rows)
+        update_rows = CopyData.of(UPDATE_TABLE, _columns(Employee, UPDATE_NAMES), rows)
         return update_rows, [row for row, _subject in changed_terms]
 
     def _apply_updates(self, update_rows: CopyData) -> None:

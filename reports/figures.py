@@ -25,7 +25,7 @@ Definitions, in short (the page says the same):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -146,22 +146,17 @@ def combined(groups: Sequence[Figures], period_from: date, period_to: date) -> F
         if (figures.period_from, figures.period_to) != (period_from, period_to):
             raise ValueError("combined() adds up the groups of one period")
         for name in _SUMMED:
-            setattr(total, name, getattr(total, name) + getattr(figures, name))
-        for name, _low, _high in DURATION_CLASSES:
-            total.class_fte_days[name] = total.class_fte_days.get(name, Decimal(0)) + (
-                figures.class_fte_days.get(name, Decimal(0))
-            )
-            total.class_counts[name] = total.class_counts.get(name, 0) + (
-                figures.class_counts.get(name, 0)
-            )
+            mine, theirs = getattr(total, name), getattr(figures, name)
+            if isinstance(mine, dict):  # per duration class
+                for key, value in theirs.items():
+                    mine[key] = mine.get(key, 0) + value
+            else:
+                setattr(total, name, mine + theirs)
     return total
 
 
-_SUMMED = [
-    "headcount", "employed_days", "fte_days", "sick_fte_days", "pregnancy_fte_days",
-    "new_reports", "ended", "ended_days", "without_sick_day", "open_cases", "open_past_42",
-    "open_past_52",
-]  # fmt: skip
+# Every raw figure: all of Figures but what names the period and the group.
+_SUMMED = [f.name for f in fields(Figures) if f.name not in {"period_from", "period_to", "group"}]
 
 
 def _group_expression(grouping: Grouping) -> tuple[str, list[object]]:
