@@ -724,8 +724,7 @@ def test_imports_adding_departments_take_turns(hr_client, world):
     """Two imports adding the same path at once would each find it missing and add it twice:
     an import adds departments only under the tenant's department lock, and reads what exists
     after it has the lock."""
-    import psycopg
-    from django.db import OperationalError, connection
+    from django.db import OperationalError, connection, connections
 
     from domains.models import Department
     from imports import services
@@ -736,17 +735,15 @@ def test_imports_adding_departments_take_turns(hr_client, world):
         employee_import=employee_import, by=world.hr, file_hash_seen=employee_import.file_hash,
         skip_refused=False, add_departments=True,
     )  # fmt: skip
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        dbname=settings["NAME"], host=settings["HOST"], port=settings["PORT"] or 5432,
-        user=settings["USER"], autocommit=True,
-    )  # fmt: skip
+    # A connection of its own, as Django makes them (the embedded server's socket included).
+    other = connections.create_connection("default")
     try:
         # Another import of this tenant is adding departments: this one waits for it.
-        other.execute(
-            "SELECT pg_advisory_lock(%s, %s)",
-            [services.DEPARTMENT_LOCK_NAMESPACE, world.tenant.pk],
-        )
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_lock(%s, %s)",
+                [services.DEPARTMENT_LOCK_NAMESPACE, world.tenant.pk],
+            )
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '200ms'")
         with pytest.raises(OperationalError, match="lock timeout"):
