@@ -72,10 +72,14 @@ BATCH = 1000
 # 100,000-row commit took 11 s instead of 15 s (bench/imports.py), and its memory stays below
 # the preview's peak.
 COMMIT_BATCH = 4 * BATCH
-# From this many new or changed employees on, the commit refreshes the planner's statistics of
-# the tables it wrote (core/statistics.py) instead of leaving lists to plans for the old sizes
-# until autovacuum comes by.
+# From this many new or changed employees on, and a tenth of the table as the planner knew it,
+# the commit refreshes the planner's statistics of the tables it wrote (core/statistics.py)
+# instead of leaving lists to plans for the old sizes until autovacuum comes by. Below a tenth
+# autovacuum would not refresh them either (autovacuum_analyze_scale_factor 0.1): the old
+# statistics still describe the table well enough, and sampling two large tables cost 0.35 s,
+# the better part of a 1,000-row commit (bench/imports.py).
 ANALYZE_FROM_ROWS = 500
+ANALYZE_FROM_SHARE = 0.1
 DEPARTMENT_LOCK_NAMESPACE = zlib.crc32(b"imports-departments") & 0x7FFFFFFF
 NEW, UPDATE, UNCHANGED, REFUSED = "new", "update", "unchanged", "refused"
 STATUSES = [NEW, UPDATE, UNCHANGED, REFUSED]
@@ -286,10 +290,11 @@ def doubled_reason(context_header: Callable[[str | None], str], what: str) -> tu
 
 TAKEN_NUMBERS_SQL = f"""
 SELECT e.employer_id, e.personnel_number, e.id
-  FROM unnest(%s::text[]) AS wanted(number)
+  FROM unnest(%s::bigint[], %s::text[]) AS wanted(employer_id, number)
  CROSS JOIN LATERAL (
      SELECT employer_id, personnel_number, id FROM {Employee._meta.db_table}
-      WHERE tenant_id = %s AND personnel_number = wanted.number
+      WHERE tenant_id = %s AND employer_id = wanted.employer_id
+        AND personnel_number = wanted.number
      OFFSET 0  -- kept a lookup per number: PostgreSQL would rather hash the whole tenant
  ) AS e
 """  # noqa: S608 - our own table name
@@ -369,11 +374,23 @@ def _look_up(rows: list[Row], context: _Context, *, lock: bool) -> Lookups:
                 RawSQL("employee_id = ANY(%s::bigint[])", (ids,), output_field=BooleanField())
             ).order_by("employee_id", "valid_from"):
                 terms_of[terms.employee_id].append(terms)
-    wanted = list({row.cells.get("personnel_number", "").strip() for row in rows} - {""})
-    # Number by number from the (tenant, personnel number) index: as a join, PostgreSQL hashed
-    # every employee of the tenant for each batch (30 ms a batch against 3 ms at 100,000).
+    # The numbers as the rows place them: (employer id, number), for the employer the row
+    # names (a row naming none of the user's employers is refused whatever its number).
+    wanted = {
+        (employer.pk, number)
+        for row in rows
+        if (number := row.cells.get("personnel_number", "").strip())
+        and (employer := context.employer_by_name.get(row.cells.get("employer", "").casefold()))
+    }
+    # Number by number from the (employer, personnel number) unique index, not by number
+    # alone: employers of one tenant often number their people alike (1, 2, 3, ...), and
+    # every employer's holder of a number was read. As a join, PostgreSQL hashed every
+    # employee of the tenant for each batch (30 ms a batch against 3 ms at 100,000).
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(TAKEN_NUMBERS_SQL, [wanted, by.tenant_id])
+        cursor.execute(
+            TAKEN_NUMBERS_SQL,
+            [[pk for pk, _n in wanted], [number for _pk, number in wanted], by.tenant_id],
+        )
         taken = {(employer_id, number): pk for employer_id, number, pk in cursor.fetchall()}
     return Lookups(existing, terms_of, taken)
 
@@ -790,6 +807,7 @@ def commit_import(
             preview[REFUSED] += count
     counts: Counter[str] = Counter()
     done = 0
+    rows_before = max(planner_rows(Employee), 0)  # -1: never analysed
     writer = BulkWriter(by)
     context = _Context(by)
     doubles = Doubles(known=set(stored.duplicate_rows))
@@ -815,11 +833,7 @@ def commit_import(
             for outcome in outcomes:
                 counts[outcome.status] += 1
             writer.store(prepared)
-            if (
-                done == 0
-                and counts[NEW] >= ANALYZE_FROM_ROWS
-                and planner_rows(Employee) < counts[NEW]
-            ):
+            if done == 0 and counts[NEW] >= ANALYZE_FROM_ROWS and rows_before < counts[NEW]:
                 # A first import into a (nearly) empty table: its statistics count fewer
                 # employees than this one batch wrote, and the next batches' lookups would be
                 # planned as for a handful of rows. (Where they count more, refreshing them
@@ -830,7 +844,8 @@ def commit_import(
                 progress(done)
     if any(counts[status] != preview[status] for status in (NEW, UPDATE, UNCHANGED, REFUSED)):
         raise _stale()
-    if counts[NEW] + counts[UPDATE] >= ANALYZE_FROM_ROWS:
+    written = counts[NEW] + counts[UPDATE]
+    if written >= ANALYZE_FROM_ROWS and written >= ANALYZE_FROM_SHARE * rows_before:
         # In this transaction, so the statistics count the rows it wrote; the column
         # statistics take effect with the commit.
         analyze(Employee, EmploymentTerms, wait=False)
