@@ -718,16 +718,31 @@ class _Progress:
 
 def run_commit(employee_import: EmployeeImport) -> None:
     """Write the previewed file in the background; a refusal puts it back to previewed with
-    the reason as its message (nothing written)."""
+    the reason as its message (nothing written). So does any other error (a deadlock the
+    database broke, a lost connection): the transaction wrote nothing, and an import left
+    "importing" could never be confirmed again, nor its file imported anew."""
     progress = _Progress(employee_import.pk)
     try:
         commit_import(employee_import=employee_import, progress=progress)
     except ValidationError as error:
-        EmployeeImport.objects.filter(pk=employee_import.pk).update(
-            status=ImportStatus.PREVIEWED, message=" ".join(error.messages)[:500]
+        _back_to_previewed(employee_import.pk, " ".join(error.messages))
+    except Exception:
+        _back_to_previewed(
+            employee_import.pk,
+            _("The import could not be written; nothing was changed. Confirm it again."),
         )
+        raise  # logged by Celery, with what went wrong
     finally:
         progress.close()
+
+
+def _back_to_previewed(pk: int, message: str) -> None:
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not connection.in_atomic_block and not connection.is_usable():
+        connection.close()  # broken along with the commit: the update opens a new one
+    EmployeeImport.objects.filter(pk=pk, status=ImportStatus.COMMITTING).update(
+        status=ImportStatus.PREVIEWED, message=message[:500]
+    )
 
 
 def _stale() -> ValidationError:
@@ -819,10 +834,23 @@ def commit_import(
             possibly_new = sum(1 for row in rows if not row.cells.get("key"))
             yield rows, _look_up(rows, context, lock=True), writer.new_ids(possibly_new)
 
+    # Personnel numbers that earlier batches' updates moved away from, with the employee that
+    # held them: to the rows after them still taken, as the preview saw them (it wrote
+    # nothing). Otherwise a new row taking such a number, refused in the preview, would pass
+    # here, and the counts would differ every time.
+    freed: dict[tuple[int, str], int] = {}
+
     def prepare(batch: tuple[list[Row], Lookups, list[int]]) -> tuple[list[Outcome], Prepared]:
         """The batch checked and formatted for COPY, in the worker thread (core/overlap.py)."""
         rows, lookups, ids = batch
+        for number, holder in freed.items():
+            lookups.taken.setdefault(number, holder)
         outcomes = _evaluate_rows(rows, context, lookups, doubles)
+        for outcome in outcomes:
+            if outcome.status == UPDATE and outcome.employee and outcome.values:
+                before = (outcome.employee.employer_id, outcome.employee.personnel_number)
+                if before != (outcome.values["employer"].pk, outcome.values["personnel_number"]):
+                    freed[before] = outcome.employee.pk
         created = [o for o in outcomes if o.status == NEW]
         return outcomes, writer.prepare(created, [o for o in outcomes if o.status == UPDATE], ids)
 
@@ -858,7 +886,10 @@ def commit_import(
     )  # fmt: skip
 
 
-@shared_task(name="imports.tasks.preview_in_background")
+# Both tasks are delivered again when the worker running them is lost (acks_late, the
+# project's default, with reject_on_worker_lost): a check starts over, and a commit's
+# transaction died with the worker, so it runs again from the start.
+@shared_task(name="imports.tasks.preview_in_background", reject_on_worker_lost=True)
 def preview_in_background(import_pk: int) -> None:
     with all_tenants():
         employee_import = EmployeeImport.objects.select_related("uploaded_by").get(pk=import_pk)
@@ -866,7 +897,7 @@ def preview_in_background(import_pk: int) -> None:
         run_preview(employee_import)
 
 
-@shared_task(name="imports.tasks.commit_in_background")
+@shared_task(name="imports.tasks.commit_in_background", reject_on_worker_lost=True)
 def commit_in_background(import_pk: int) -> None:
     with all_tenants():
         employee_import = EmployeeImport.objects.get(pk=import_pk)

@@ -539,6 +539,66 @@ def test_a_stale_preview_keeps_its_reason_on_the_page(hr_client, world):
     assert employee_import.message
 
 
+def test_a_database_error_in_the_commit_writes_nothing_and_the_import_can_be_confirmed_again(
+    hr_client, world, monkeypatch
+):
+    from django.db import OperationalError
+
+    from imports.writing import BulkWriter
+
+    with_terms(world)
+    rows = [row(personnel_number="ERR-1"), row(personnel_number="ERR-2")]
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    before = employee_state()
+    store = BulkWriter.store
+
+    def store_then_fail(self, prepared):
+        store(self, prepared)
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(BulkWriter, "store", store_then_fail)
+    with pytest.raises(OperationalError):
+        confirm(hr_client, employee_import)
+    assert employee_state() == before  # the first batch's rows went with the transaction
+    employee_import.refresh_from_db()
+    assert employee_import.status == "previewed"  # not left "importing" for ever
+    assert "nothing was changed" in employee_import.message
+    monkeypatch.setattr(BulkWriter, "store", store)
+    confirm(hr_client, employee_import)
+    employee_import.refresh_from_db()
+    assert employee_import.status == "committed"
+    assert Employee.objects.filter(personnel_number__startswith="ERR-").count() == 2
+
+
+def test_a_number_an_update_frees_stays_taken_for_later_rows_as_in_the_preview(
+    hr_client, world, monkeypatch
+):
+    """The preview checks every row against the employees as they are; the commit, which
+    writes as it goes, must not see a number freed by an earlier batch as free."""
+    from imports import services
+
+    monkeypatch.setattr(services, "COMMIT_BATCH", 1)  # every row a batch of its own
+    with_terms(world)
+    jansen = world.employee
+    old_number = jansen.personnel_number
+    rows = [
+        row(str(jansen.key), "bijwerken", personnel_number="MOVED-1", surname=jansen.surname,
+            department="Productie"),
+        row("", "nieuw", personnel_number="FILL-1"),
+        row("", "nieuw", personnel_number="FILL-2"),
+        row("", "nieuw", personnel_number=old_number, employer=jansen.employer.name),
+    ]  # fmt: skip
+    employee_import = preview_of(upload(hr_client, csv_bytes(rows)))
+    assert (employee_import.update_count, employee_import.new_count) == (1, 2)
+    assert [r["row"] for r in employee_import.refusals] == [5]
+    confirm(hr_client, employee_import, skip_refused=True)
+    employee_import.refresh_from_db()
+    assert employee_import.status == "committed", employee_import.message
+    jansen.refresh_from_db()
+    assert jansen.personnel_number == "MOVED-1"
+    assert not Employee.objects.filter(personnel_number=old_number).exists()
+
+
 # --- audit --------------------------------------------------------------------------------------
 
 
