@@ -578,6 +578,7 @@ def test_a_number_an_update_frees_stays_taken_for_later_rows_as_in_the_preview(
     from imports import services
 
     monkeypatch.setattr(services, "COMMIT_BATCH", 1)  # every row a batch of its own
+    monkeypatch.setattr(services, "FIRST_COMMIT_BATCH", 1)
     with_terms(world)
     jansen = world.employee
     old_number = jansen.personnel_number
@@ -1059,6 +1060,16 @@ def valid_bsn(number: int) -> str:
     raise AssertionError(number)
 
 
+def test_the_commit_starts_with_a_small_batch_and_goes_on_in_large_ones(world):
+    """Nothing is stored until the first batch is checked: it is small, to start sooner."""
+    from imports.services import _batches
+
+    data = csv_bytes([row(personnel_number=f"B-{n}") for n in range(11)])
+    sizes = [len(rows) for rows in _batches(data, "x.csv", world.hr, 4, first=2)]
+    assert sizes == [2, 4, 4, 1]
+    assert [len(rows) for rows in _batches(data, "x.csv", world.hr, 4)] == [4, 4, 3]
+
+
 @pytest.mark.parametrize("with_bsn", [False, True], ids=["without BSN", "with BSN"])
 def test_the_commit_costs_constant_queries_per_batch(world, monkeypatch, with_bsn):
     """Also with a BSN on every row: each is sealed with the tenant's data key read once per
@@ -1069,6 +1080,7 @@ def test_the_commit_costs_constant_queries_per_batch(world, monkeypatch, with_bs
     from imports import services
 
     monkeypatch.setattr(services, "COMMIT_BATCH", 20)
+    monkeypatch.setattr(services, "FIRST_COMMIT_BATCH", 20)
     head = header("nl", with_bsn=with_bsn)
 
     def commit_queries(count, prefix):
