@@ -128,7 +128,7 @@ class _Context:
         self.plan_departments = plan_departments
         employers, departments = placement_choices(by)
         self.employers = list(employers)
-        self.employer_by_name = {e.name.casefold(): e for e in self.employers}
+        self._employer_by_name = {e.name.casefold(): e for e in self.employers}
         paths = department_paths(by.tenant_id)
         self.placeable = {(d.employer_id, paths.get(d.pk, "").casefold()): d for d in departments}
         self.existing_paths = {
@@ -153,6 +153,11 @@ class _Context:
                 for value, label in Gender.choices:
                     self.genders[str(label).casefold()] = value
                     self.genders[value] = value
+
+    def employer_named(self, name: str) -> Any:
+        """The user's employer of this name (in any case), or None: the one a row places its
+        employee with, for its checks and for the lookup of its personnel number alike."""
+        return self._employer_by_name.get(name.casefold())
 
     def header(self, name: str | None) -> str:
         return self.headers.get(name or "", "") or _("Row")
@@ -387,7 +392,7 @@ def _look_up(rows: list[Row], context: _Context, *, lock: bool) -> Lookups:
         (employer.pk, number)
         for row in rows
         if (number := row.cells.get("personnel_number", "").strip())
-        and (employer := context.employer_by_name.get(row.cells.get("employer", "").casefold()))
+        and (employer := context.employer_named(row.cells.get("employer", "")))
     }
     # Number by number from the (employer, personnel number) unique index, not by number
     # alone: employers of one tenant often number their people alike (1, 2, 3, ...), and
@@ -446,7 +451,7 @@ def _evaluate_row(row: Row, context: _Context, lookups: Lookups, doubles: Double
     data: dict[str, Any] = {name: cells.get(name, "") for name in FIELDS}
     for name in DATES:  # a date read from the file goes in as a date (no format guessing)
         data[name] = _as_date(data[name])
-    employer = context.employer_by_name.get(data["employer"].casefold())
+    employer = context.employer_named(data["employer"])
     data["employer"] = str(employer.pk) if employer else ""
     if data.get("gender"):
         data["gender"] = context.genders.get(data["gender"].casefold(), data["gender"])
@@ -784,7 +789,7 @@ def _add_departments(stored: EmployeeImport, by: User) -> None:
 
 
 def _add_department(context: _Context, by: User, employer_name: str, path: str) -> None:
-    employer = context.employer_by_name.get(employer_name.casefold())
+    employer = context.employer_named(employer_name)
     parts = _path_parts(path)
     if employer is None:
         raise _stale()
@@ -856,10 +861,9 @@ def commit_import(
             lookups.taken.setdefault(number, holder)
         outcomes = _evaluate_rows(rows, context, lookups, doubles)
         for outcome in outcomes:
-            if outcome.status == UPDATE and outcome.employee and outcome.values:
-                before = (outcome.employee.employer_id, outcome.employee.personnel_number)
-                if before != (outcome.values["employer"].pk, outcome.values["personnel_number"]):
-                    freed[before] = outcome.employee.pk
+            moved = {"employer", "personnel_number"} & set(outcome.changed_fields)
+            if outcome.status == UPDATE and moved and (employee := outcome.employee):
+                freed[(employee.employer_id, employee.personnel_number)] = employee.pk
         created = [o for o in outcomes if o.status == NEW]
         return outcomes, writer.prepare(created, [o for o in outcomes if o.status == UPDATE], ids)
 
