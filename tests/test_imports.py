@@ -562,7 +562,7 @@ def test_a_database_error_in_the_commit_writes_nothing_and_the_import_can_be_con
     assert employee_state() == before  # the first batch's rows went with the transaction
     employee_import.refresh_from_db()
     assert employee_import.status == "previewed"  # not left "importing" for ever
-    assert "nothing was changed" in employee_import.message
+    assert "niets gewijzigd" in employee_import.message  # nothing was changed (in Dutch)
     monkeypatch.setattr(BulkWriter, "store", store)
     confirm(hr_client, employee_import)
     employee_import.refresh_from_db()
